@@ -1,0 +1,1 @@
+"""Ticketbooth: concert ticket booking that never sells the same ticket twice."""

@@ -1,0 +1,64 @@
+from datetime import timedelta
+
+from fastapi import APIRouter, status
+from fastapi.responses import Response
+
+from ticketbooth.accounts import service
+from ticketbooth.accounts.schemas import LoginRequest, LoginResponse, SignupRequest, UserOut
+from ticketbooth.dependencies import CurrentUserDep, DbDep, SettingsDep
+from ticketbooth.errors import Forbidden, Unauthorized, UserExists, ValidationFailed, responses
+
+router = APIRouter(prefix="/api", tags=["accounts"])
+
+
+@router.post(
+    "/signup",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserOut,
+    responses=responses(UserExists, ValidationFailed),
+    summary="Register a customer account",
+)
+async def signup(body: SignupRequest, db: DbDep) -> dict:
+    return await service.register(db, body)
+
+
+@router.post(
+    "/login",
+    response_model=LoginResponse,
+    responses=responses(Unauthorized, ValidationFailed),
+    summary="Log in with email (or username) and password",
+)
+async def login(body: LoginRequest, db: DbDep, settings: SettingsDep) -> dict:
+    token, user = await service.login(
+        db, login_name=body.email, password=body.password, token_ttl=timedelta(hours=settings.token_ttl_hours)
+    )
+    return {"token": token, "user": user}
+
+
+@router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=responses(Unauthorized),
+    summary="Revoke the token of this request",
+)
+async def logout(user: CurrentUserDep, db: DbDep) -> Response:
+    await service.logout(db, user)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/me", response_model=UserOut, responses=responses(Unauthorized), summary="The logged-in user")
+async def me(user: CurrentUserDep, db: DbDep) -> dict:
+    return await service.get_profile(db, user.id)
+
+
+@router.post(
+    "/users",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserOut,
+    responses=responses(Unauthorized, Forbidden, UserExists, ValidationFailed),
+    summary="Create a user (admin only); same payload as sign-up",
+)
+async def create_user(body: SignupRequest, user: CurrentUserDep, db: DbDep) -> dict:
+    if not user.can(service.PERMISSION_CREATE_USER):
+        raise Forbidden("Only administrators may create users.")
+    return await service.register(db, body)

@@ -1,0 +1,57 @@
+"""The FastAPI application: routers by domain, one error envelope, the SPA, and the database lifecycle."""
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from ticketbooth.accounts.router import router as accounts_router
+from ticketbooth.booking.router import router as booking_router
+from ticketbooth.catalog.router import router as catalog_router
+from ticketbooth.config import Settings, get_settings
+from ticketbooth.db.database import Database
+from ticketbooth.errors import install_error_handlers
+from ticketbooth.health.router import router as health_router
+from ticketbooth.limits import BodySizeLimit
+from ticketbooth.orders.router import router as orders_router
+from ticketbooth.web import mount_spa
+
+DESCRIPTION = """
+Browse concerts, pick GA quantities or exact seats, and book them without ever selling a ticket twice.
+
+* Errors always come as `{"error": CODE, "message": "..."}` (validation errors add `fields`).
+* Booking and orders need `Authorization: Bearer <token>` from `POST /api/login`.
+* `POST /api/bookings` accepts an `Idempotency-Key` header: a retry with the same key returns the first
+  booking (201, same order id) instead of booking again.
+"""
+
+
+def _operation_id(route: APIRoute) -> str:
+    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.db = Database(settings)
+        try:
+            yield
+        finally:
+            await app.state.db.dispose()
+
+    app = FastAPI(
+        title="Ticketbooth API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    for router in (catalog_router, booking_router, orders_router, accounts_router, health_router):
+        app.include_router(router)
+    mount_spa(app, settings.web_dist)
+    return app

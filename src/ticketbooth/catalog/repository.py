@@ -1,0 +1,117 @@
+"""SQL for events, dates, venues and their live inventory."""
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ticketbooth.db.tables import (
+    event,
+    event_date,
+    event_date_has_seat,
+    event_date_has_ticket_type,
+    seat,
+    ticket,
+    ticket_type,
+    venue,
+)
+
+
+async def list_events(conn: AsyncConnection) -> list[sa.Row]:
+    return (await conn.execute(sa.select(event).order_by(event.c.id))).all()
+
+
+async def list_dates(conn: AsyncConnection) -> list[sa.Row]:
+    query = (
+        sa.select(
+            event_date.c.id,
+            event_date.c.event_id,
+            event_date.c.event_date,
+            event_date.c.seating_mode,
+            venue.c.name.label("venue_name"),
+        )
+        .join(venue, venue.c.id == event_date.c.id_venue)
+        .order_by(event_date.c.event_date, event_date.c.id)
+    )
+    return (await conn.execute(query)).all()
+
+
+async def ga_summaries(conn: AsyncConnection) -> dict[int, sa.Row]:
+    """Per GA date: lowest price and tickets left."""
+    inv = event_date_has_ticket_type
+    query = sa.select(
+        inv.c.event_date_id,
+        sa.func.min(inv.c.price_cents).label("price_from"),
+        sa.func.sum(inv.c.remaining_tickets).label("remaining"),
+    ).group_by(inv.c.event_date_id)
+    return {r.event_date_id: r for r in (await conn.execute(query)).all()}
+
+
+async def seated_summaries(conn: AsyncConnection) -> dict[int, tuple[int, int]]:
+    """Per seated date: (lowest price, seats left)."""
+    inv = event_date_has_seat
+    totals = sa.select(
+        inv.c.event_date_id, sa.func.min(inv.c.price_cents), sa.func.count()
+    ).group_by(inv.c.event_date_id)
+    sold = (
+        sa.select(ticket.c.event_date_id, sa.func.count())
+        .where(ticket.c.seat_id.is_not(None))
+        .group_by(ticket.c.event_date_id)
+    )
+    sold_by_date = dict((await conn.execute(sold)).tuples().all())
+    return {
+        date_id: (price_from, seats - sold_by_date.get(date_id, 0))
+        for date_id, price_from, seats in (await conn.execute(totals)).tuples()
+    }
+
+
+async def get_event_date(conn: AsyncConnection, event_date_id: int) -> sa.Row | None:
+    query = (
+        sa.select(
+            event_date.c.id,
+            event_date.c.event_date,
+            event_date.c.seating_mode,
+            event.c.id.label("event_id"),
+            event.c.title.label("event_title"),
+            event.c.description.label("event_description"),
+            venue.c.id.label("venue_id"),
+            venue.c.name.label("venue_name"),
+            venue.c.capacity.label("venue_capacity"),
+        )
+        .join(event, event.c.id == event_date.c.event_id)
+        .join(venue, venue.c.id == event_date.c.id_venue)
+        .where(event_date.c.id == event_date_id)
+    )
+    return (await conn.execute(query)).first()
+
+
+async def ga_tiers(conn: AsyncConnection, event_date_id: int) -> list[sa.Row]:
+    inv = event_date_has_ticket_type
+    query = (
+        sa.select(ticket_type.c.id, ticket_type.c.name, inv.c.price_cents, inv.c.remaining_tickets)
+        .join(ticket_type, ticket_type.c.id == inv.c.ticket_type_id)
+        .where(inv.c.event_date_id == event_date_id)
+        .order_by(ticket_type.c.id)
+    )
+    return (await conn.execute(query)).all()
+
+
+async def seat_map(conn: AsyncConnection, event_date_id: int) -> list[sa.Row]:
+    inv = event_date_has_seat
+    query = (
+        sa.select(
+            seat.c.id,
+            seat.c.section,
+            seat.c.row,
+            seat.c.number,
+            seat.c.is_accessible,
+            ticket_type.c.id.label("ticket_type_id"),
+            ticket_type.c.name.label("ticket_type"),
+            inv.c.price_cents,
+            ticket.c.id.label("ticket_id"),
+        )
+        .join(seat, seat.c.id == inv.c.seat_id)
+        .join(ticket_type, ticket_type.c.id == inv.c.ticket_type_id)
+        .outerjoin(ticket, sa.and_(ticket.c.event_date_id == inv.c.event_date_id, ticket.c.seat_id == inv.c.seat_id))
+        .where(inv.c.event_date_id == event_date_id)
+        .order_by(seat.c.id)
+    )
+    return (await conn.execute(query)).all()

@@ -1,0 +1,36 @@
+"""FastAPI dependencies shared by the routers: the database, settings and the logged-in user."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from ticketbooth.accounts.service import CurrentUser, authenticate
+from ticketbooth.config import Settings
+from ticketbooth.db.database import Database
+from ticketbooth.errors import Unauthorized
+
+_bearer = HTTPBearer(auto_error=False, description="The token returned by POST /api/login.")
+
+
+def _db(request: Request) -> Database:
+    return request.app.state.db
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+DbDep = Annotated[Database, Depends(_db)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+
+
+async def _current_user(
+    db: DbDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> CurrentUser:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("Log in first: send `Authorization: Bearer <token>`.")
+    return await authenticate(db, credentials.credentials)
+
+
+CurrentUserDep = Annotated[CurrentUser, Depends(_current_user)]
