@@ -1,0 +1,245 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useLocation, useNavigate, useParams } from 'react-router';
+import { Alert } from '@/components/ui/alert';
+import { Button, ButtonLink } from '@/components/ui/button';
+import { ErrorState, LoadingState } from '@/components/ui/states';
+import { useDraft, type Draft } from '@/features/booking/draft';
+import type { EventDateDetail, GaAvailability, SeatedAvailability } from '@/lib/api/types';
+import { formatMoney } from '@/lib/format';
+import { NotFoundPage } from '@/components/not-found-page';
+import { isApiError } from '@/lib/api/errors';
+import { useAvailability } from '../api/get-availability';
+import { useEventDate } from '../api/get-event-date';
+import { tierLabel } from '../seat-map/colors';
+import { SeatMap } from '../seat-map/seat-map';
+import { clampQuantities, gaSummary, indexSeats, pruneSeats, seatName, seatSummary, type Quantities } from '../selection';
+import { EventDateHeader } from './event-date-header';
+import { GaTierPicker } from './ga-tier-picker';
+import { OrderSummary } from './order-summary';
+
+export interface ConflictNotice {
+  title: string;
+  message: string;
+}
+
+export function EventDatePage() {
+  const params = useParams();
+  const id = Number(params.eventDateId);
+  const detail = useEventDate(id);
+  const availability = useAvailability(id);
+  const location = useLocation();
+  const navigate = useNavigate();
+  const conflict = (location.state as { conflict?: ConflictNotice } | null)?.conflict;
+
+  if (!Number.isInteger(id) || id <= 0) return <NotFoundPage />;
+  if (detail.isPending) return <LoadingState label="Loading event…" />;
+  if (detail.isError) {
+    if (isApiError(detail.error) && detail.error.status === 404) return <NotFoundPage what="event date" />;
+    return <ErrorState title="This event could not be loaded" error={detail.error} onRetry={() => detail.refetch()} retrying={detail.isFetching} />;
+  }
+
+  return (
+    <div className="flex flex-col gap-6">
+      <EventDateHeader detail={detail.data} />
+      {conflict && (
+        <Alert
+          tone="warning"
+          title={conflict.title}
+          action={
+            <Button variant="secondary" size="sm" onClick={() => navigate('.', { replace: true, state: null })}>
+              Dismiss
+            </Button>
+          }
+        >
+          {conflict.message}
+        </Alert>
+      )}
+      {availability.isPending ? (
+        <LoadingState label={detail.data.seatingMode === 'SEATED' ? 'Loading seat map…' : 'Loading tickets…'} />
+      ) : availability.isError ? (
+        <ErrorState
+          title="Tickets could not be loaded"
+          error={availability.error}
+          onRetry={() => availability.refetch()}
+          retrying={availability.isFetching}
+        />
+      ) : availability.data.seatingMode === 'GA' ? (
+        <GaSection detail={detail.data} availability={availability.data} />
+      ) : (
+        <SeatedSection detail={detail.data} availability={availability.data} />
+      )}
+    </div>
+  );
+}
+
+function useGaDraft(id: number) {
+  const [draft, setDraft] = useDraft(id);
+  const quantities = draft?.kind === 'GA' ? draft.quantities : {};
+  const setQuantities = useCallback(
+    (q: Quantities) => setDraft(Object.keys(q).length ? { kind: 'GA', quantities: q } : null),
+    [setDraft],
+  );
+  return [quantities, setQuantities] as const;
+}
+
+function GaSection({ detail, availability }: { detail: EventDateDetail; availability: GaAvailability }) {
+  const [quantities, setQuantities] = useGaDraft(detail.id);
+  const [notice, setNotice] = useState<string | null>(null);
+  const { tiers } = availability;
+
+  // When fresh availability shows fewer tickets than chosen, shrink the choice and say so.
+  useEffect(() => {
+    const { quantities: clamped, reduced } = clampQuantities(tiers, quantities);
+    if (reduced.length) {
+      setQuantities(clamped);
+      setNotice(reduced.map((r) => `Only ${r.tier.remaining} ${tierLabel(r.tier.name)} left — your quantity is now ${r.to}.`).join(' '));
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [tiers]);
+
+  const summary = gaSummary(tiers, quantities);
+  const soldOut = tiers.every((t) => t.remaining === 0);
+
+  return (
+    <div className="grid gap-6 lg:grid-cols-[1fr_22rem]">
+      <section aria-labelledby="tiers-heading" className="flex flex-col gap-3">
+        <h2 id="tiers-heading" className="text-lg font-semibold text-stone-900">
+          Tickets
+        </h2>
+        {soldOut ? (
+          <Alert tone="info" title="Sold out">
+            Every ticket for this date has been sold.
+          </Alert>
+        ) : (
+          <p className="text-sm text-stone-700">Up to {detail.maxTicketsPerOrder} tickets per order.</p>
+        )}
+        {notice && <Alert tone="warning">{notice}</Alert>}
+        <GaTierPicker tiers={tiers} quantities={quantities} maxPerOrder={detail.maxTicketsPerOrder} onChange={setQuantities} />
+      </section>
+      <aside className="lg:sticky lg:top-4 lg:self-start">
+        <OrderSummary
+          lines={summary.lines.map((l) => ({
+            key: String(l.tier.id),
+            label: `${l.quantity} × ${tierLabel(l.tier.name)}`,
+            detail: `${formatMoney(l.tier.price)} each`,
+            amount: l.subtotal,
+          }))}
+          count={summary.count}
+          total={summary.total}
+          emptyText="Choose how many tickets you want."
+          footer={<CheckoutLink id={detail.id} disabled={summary.count === 0} />}
+        />
+      </aside>
+    </div>
+  );
+}
+
+function SeatedSection({ detail, availability }: { detail: EventDateDetail; availability: SeatedAvailability }) {
+  const [draft, setDraft] = useDraft(detail.id);
+  const seatIds = useMemo(() => (draft?.kind === 'SEATED' ? draft.seatIds : []), [draft]);
+  const selected = useMemo(() => new Set(seatIds), [seatIds]);
+  const index = useMemo(() => indexSeats(availability.sections), [availability.sections]);
+  const [notice, setNotice] = useState<{ tone: 'warning' | 'info'; text: string } | null>(null);
+  const max = detail.maxTicketsPerOrder;
+
+  const writeSeats = useCallback(
+    (update: (ids: number[]) => number[]) =>
+      setDraft((current: Draft | null) => {
+        const ids = update(current?.kind === 'SEATED' ? current.seatIds : []);
+        return ids.length ? { kind: 'SEATED', seatIds: ids } : null;
+      }),
+    [setDraft],
+  );
+
+  // Seats taken by someone else meanwhile leave the selection, with a word about it.
+  useEffect(() => {
+    const { kept, lost } = pruneSeats(seatIds, index);
+    if (lost.length) {
+      writeSeats(() => kept);
+      setNotice({
+        tone: 'warning',
+        text: `${lost.map(seatName).join('; ')} ${lost.length === 1 ? 'was' : 'were'} just taken by someone else and removed from your selection.`,
+      });
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [index]);
+
+  const onToggle = useCallback(
+    (seatId: number) => {
+      writeSeats((ids) => {
+        if (ids.includes(seatId)) return ids.filter((x) => x !== seatId);
+        if (ids.length >= max) {
+          setNotice({ tone: 'info', text: `You can book up to ${max} seats per order. Remove one to pick another.` });
+          return ids;
+        }
+        return [...ids, seatId];
+      });
+    },
+    [writeSeats, max],
+  );
+
+  const summary = seatSummary(seatIds, index);
+  const soldOut = useMemo(() => [...index.values()].every((i) => !i.seat.available), [index]);
+
+  return (
+    <div className="grid gap-6 lg:grid-cols-[1fr_20rem]">
+      <section aria-labelledby="seats-heading" className="flex min-w-0 flex-col gap-3">
+        <h2 id="seats-heading" className="text-lg font-semibold text-stone-900">
+          Choose your seats
+        </h2>
+        {soldOut && (
+          <Alert tone="info" title="Sold out">
+            Every seat for this date has been sold.
+          </Alert>
+        )}
+        {notice && (
+          <Alert tone={notice.tone} action={<Button variant="ghost" size="sm" onClick={() => setNotice(null)}>Dismiss</Button>}>
+            {notice.text}
+          </Alert>
+        )}
+        <SeatMap sections={availability.sections} selected={selected} onToggle={onToggle} />
+      </section>
+      <aside className="lg:sticky lg:top-4 lg:self-start">
+        <OrderSummary
+          title={`Your seats (${summary.count}/${max})`}
+          lines={summary.lines.map((info) => ({
+            key: String(info.seat.seatId),
+            label: `${info.section} · Row ${info.row} · Seat ${info.seat.number}`,
+            detail: `${tierLabel(info.seat.ticketType)}${info.seat.accessible ? ' · Wheelchair accessible' : ''}`,
+            amount: info.seat.price,
+            onRemove: () => onToggle(info.seat.seatId),
+            removeLabel: `Remove ${seatName(info)}`,
+          }))}
+          count={summary.count}
+          total={summary.total}
+          emptyText="Pick seats on the map."
+          footer={
+            <div className="flex flex-col gap-2">
+              <CheckoutLink id={detail.id} disabled={summary.count === 0} />
+              {summary.count > 0 && (
+                <Button variant="ghost" size="sm" onClick={() => writeSeats(() => [])}>
+                  Clear selection
+                </Button>
+              )}
+            </div>
+          }
+        />
+      </aside>
+    </div>
+  );
+}
+
+function CheckoutLink({ id, disabled }: { id: number; disabled: boolean }) {
+  if (disabled) {
+    return (
+      <Button size="lg" disabled className="w-full">
+        Continue to checkout
+      </Button>
+    );
+  }
+  return (
+    <ButtonLink to={`/event-dates/${id}/checkout`} size="lg" className="w-full">
+      Continue to checkout
+    </ButtonLink>
+  );
+}
