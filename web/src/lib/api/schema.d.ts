@@ -4,70 +4,17 @@
  */
 
 export interface paths {
-    "/health": {
+    "/api/bookings": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            status: string;
-                        };
-                    };
-                };
-            };
-        };
+        get?: never;
         put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/events": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["EventSummary"][];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
+        /** Book GA tickets (`tiers`) or specific seats (`seats`): all or nothing */
+        post: operations["booking-create_booking"];
         delete?: never;
         options?: never;
         head?: never;
@@ -81,36 +28,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    event_date_id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["EventDateDetail"];
-                    };
-                };
-                /** @description NOT_FOUND */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
+        /** One show: event, venue, date and seating mode */
+        get: operations["catalog-get_event_date"];
         put?: never;
         post?: never;
         delete?: never;
@@ -126,36 +45,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    event_date_id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["GaAvailability"] | components["schemas"]["SeatedAvailability"];
-                    };
-                };
-                /** @description NOT_FOUND */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
+        /** What is left: tiers with remaining counts (GA) or the seat map (SEATED) */
+        get: operations["catalog-get_availability"];
         put?: never;
         post?: never;
         delete?: never;
@@ -164,7 +55,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/bookings": {
+    "/api/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** All events with their dates */
+        get: operations["catalog-list_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/login": {
         parameters: {
             query?: never;
             header?: never;
@@ -173,58 +81,42 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    "Idempotency-Key"?: string | null;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["BookingRequest"];
-                };
-            };
-            responses: {
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["BookingResponse"];
-                    };
-                };
-                /** @description UNAUTHORIZED */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description INSUFFICIENT_INVENTORY, SEAT_ALREADY_TAKEN */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description VALIDATION_ERROR */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
+        /** Log in with email (or username) and password */
+        post: operations["accounts-login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
+        get?: never;
+        put?: never;
+        /** Revoke the token of this request */
+        post: operations["accounts-logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The logged-in user */
+        get: operations["accounts-me"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -238,45 +130,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: {
-            parameters: {
-                query: {
-                    userId: number;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["OrderOut"][];
-                    };
-                };
-                /** @description UNAUTHORIZED */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description FORBIDDEN */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
+        /** Orders of a user, newest first (your own; any user's for administrators) */
+        get: operations["orders-list_orders"];
         put?: never;
         post?: never;
         delete?: never;
@@ -292,45 +147,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    order_id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["OrderOut"];
-                    };
-                };
-                /** @description UNAUTHORIZED */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description NOT_FOUND */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
+        /** One order with its tickets (your own; any for administrators) */
+        get: operations["orders-get_order"];
         put?: never;
         post?: never;
         delete?: never;
@@ -348,54 +166,15 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["SignupRequest"];
-                };
-            };
-            responses: {
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["UserOut"];
-                    };
-                };
-                /** @description USER_EXISTS */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-                /** @description VALIDATION_ERROR */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
+        /** Register a customer account */
+        post: operations["accounts-signup"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/login": {
+    "/api/users": {
         parameters: {
             query?: never;
             header?: never;
@@ -404,123 +183,25 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["LoginRequest"];
-                };
-            };
-            responses: {
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["LoginResponse"];
-                    };
-                };
-                /** @description UNAUTHORIZED */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
+        /** Create a user (admin only); same payload as sign-up */
+        post: operations["accounts-create_user"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/me": {
+    "/health": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["UserOut"];
-                    };
-                };
-                /** @description UNAUTHORIZED */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
+        /** Liveness for load balancers: 200 when the database answers, 503 otherwise */
+        get: operations["health-health"];
         put?: never;
         post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/logout": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Logged out */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description UNAUTHORIZED */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ErrorResponse"];
-                    };
-                };
-            };
-        };
         delete?: never;
         options?: never;
         head?: never;
@@ -531,153 +212,358 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        FieldError: {
-            field: string;
-            message: string;
+        /** BookedTicket */
+        BookedTicket: {
+            /** Id */
+            id: number;
+            /** Seatlabel */
+            seatLabel: string | null;
+            /** Tickettype */
+            ticketType: string;
+            /** Toname */
+            toName: string;
         };
+        /** BookingRequest */
+        BookingRequest: {
+            /** Customername */
+            customerName: string;
+            /** Eventdateid */
+            eventDateId: number;
+            /** Paymentsource */
+            paymentSource: string;
+            /**
+             * Seats
+             * @description SEATED dates only.
+             */
+            seats?: components["schemas"]["SeatRequest"][] | null;
+            /**
+             * Tiers
+             * @description GA dates only.
+             */
+            tiers?: components["schemas"]["TierRequest"][] | null;
+            /**
+             * Userid
+             * @description Accepted for compatibility; must be the logged-in user's id.
+             */
+            userId?: number | null;
+        };
+        /** BookingResponse */
+        BookingResponse: {
+            /** Orderid */
+            orderId: number;
+            /** Tickets */
+            tickets: components["schemas"]["BookedTicket"][];
+            /**
+             * Totalamount
+             * @description Amount in currency units, exact to the cent.
+             */
+            totalAmount: number;
+        };
+        /** ErrorResponse */
         ErrorResponse: {
+            /** Error */
             error: string;
-            message: string;
+            /** Fields */
             fields?: components["schemas"]["FieldError"][] | null;
+            /** Message */
+            message: string;
         };
-        EventDateSummary: {
-            id: number;
-            /** Format: date-time */
+        /** EventDateOut */
+        EventDateOut: {
+            /** Date */
             date: string;
-            venueName: string;
-            /** @enum {string} */
-            seatingMode: "GA" | "SEATED";
-            priceFrom: number | null;
-            soldOut: boolean;
-        };
-        EventSummary: {
+            event: components["schemas"]["EventRef"];
+            /** Id */
             id: number;
-            slug: string;
-            title: string;
-            description: string;
-            dates: components["schemas"]["EventDateSummary"][];
-        };
-        EventDateDetail: {
-            id: number;
-            event: {
-                id: number;
-                title: string;
-                description: string;
-            };
-            /** Format: date-time */
-            date: string;
-            venue: {
-                id: number;
-                name: string;
-                capacity: number;
-            };
-            /** @enum {string} */
-            seatingMode: "GA" | "SEATED";
+            /**
+             * Maxticketsperorder
+             * @description Most tickets or seats one order may hold (addition).
+             */
             maxTicketsPerOrder: number;
+            /**
+             * Seatingmode
+             * @enum {string}
+             */
+            seatingMode: "GA" | "SEATED";
+            venue: components["schemas"]["VenueRef"];
         };
-        Tier: {
+        /** EventDateSummary */
+        EventDateSummary: {
+            /** Date */
+            date: string;
+            /** Id */
             id: number;
-            name: string;
+            /**
+             * Pricefrom
+             * @description Lowest ticket price of the date (addition to the spec).
+             */
+            priceFrom: number | null;
+            /**
+             * Seatingmode
+             * @enum {string}
+             */
+            seatingMode: "GA" | "SEATED";
+            /**
+             * Soldout
+             * @description True when nothing is left to book (addition to the spec).
+             */
+            soldOut: boolean;
+            /** Venuename */
+            venueName: string;
+        };
+        /** EventOut */
+        EventOut: {
+            /** Dates */
+            dates: components["schemas"]["EventDateSummary"][];
+            /** Description */
+            description: string;
+            /** Id */
+            id: number;
+            /** Slug */
+            slug: string;
+            /** Title */
+            title: string;
+        };
+        /** EventRef */
+        EventRef: {
+            /** Description */
+            description: string;
+            /** Id */
+            id: number;
+            /** Title */
+            title: string;
+        };
+        /** FieldError */
+        FieldError: {
+            /** Field */
+            field: string;
+            /** Message */
+            message: string;
+        };
+        /** GaAvailability */
+        GaAvailability: {
+            /**
+             * Seatingmode
+             * @constant
+             */
+            seatingMode: "GA";
+            /** Tiers */
+            tiers: components["schemas"]["TierAvailability"][];
+        };
+        /** HealthOut */
+        HealthOut: {
+            /** Status */
+            status: string;
+        };
+        /** LoginRequest */
+        LoginRequest: {
+            /**
+             * Email
+             * @description The email address or the username.
+             */
+            email: string;
+            /** Password */
+            password: string;
+        };
+        /** LoginResponse */
+        LoginResponse: {
+            /**
+             * Token
+             * @description Opaque bearer token; send it as `Authorization: Bearer <token>`.
+             */
+            token: string;
+            user: components["schemas"]["LoginUser"];
+        };
+        /** LoginUser */
+        LoginUser: {
+            /** Email */
+            email: string;
+            /** Firstname */
+            firstName: string;
+            /** Id */
+            id: number;
+            /** Lastname */
+            lastName: string;
+            /** Username */
+            username: string;
+        };
+        /** OrderOut */
+        OrderOut: {
+            /** Createdat */
+            createdAt: string;
+            /** Customername */
+            customerName: string;
+            /**
+             * Eventdateid
+             * @description The show this order is for (addition).
+             */
+            eventDateId: number;
+            /** Id */
+            id: number;
+            /** Tickets */
+            tickets: components["schemas"]["OrderTicket"][];
+            /**
+             * Totalamount
+             * @description Amount in currency units, exact to the cent.
+             */
+            totalAmount: number;
+            /**
+             * Totaltickets
+             * @description Number of tickets in the order (addition).
+             */
+            totalTickets: number;
+        };
+        /** OrderTicket */
+        OrderTicket: {
+            /** Eventdate */
+            eventDate: string;
+            /** Eventtitle */
+            eventTitle: string;
+            /** Id */
+            id: number;
+            /** Seatlabel */
+            seatLabel: string | null;
+            /** Tickettype */
+            ticketType: string;
+            /**
+             * Toname
+             * @description Name printed on the ticket (addition).
+             */
+            toName: string;
+        };
+        /** RowAvailability */
+        RowAvailability: {
+            /** Row */
+            row: string;
+            /** Seats */
+            seats: components["schemas"]["SeatAvailability"][];
+        };
+        /** SeatAvailability */
+        SeatAvailability: {
+            /**
+             * Accessible
+             * @description Wheelchair-accessible seat (addition).
+             */
+            accessible: boolean;
+            /** Available */
+            available: boolean;
+            /** Label */
+            label: string;
+            /**
+             * Number
+             * @description Seat number within its row (addition).
+             */
+            number: number;
+            /**
+             * Price
+             * @description Amount in currency units, exact to the cent.
+             */
             price: number;
+            /** Seatid */
+            seatId: number;
+            /** Tickettype */
+            ticketType: string;
+            /**
+             * Tickettypeid
+             * @description The seat's tier id (addition).
+             */
+            ticketTypeId: number;
+        };
+        /** SeatRequest */
+        SeatRequest: {
+            /** Seatid */
+            seatId: number;
+            /**
+             * Tickettypeid
+             * @description Optional; when given it must be the seat's own tier.
+             */
+            ticketTypeId?: number | null;
+        };
+        /** SeatedAvailability */
+        SeatedAvailability: {
+            /**
+             * Seatingmode
+             * @constant
+             */
+            seatingMode: "SEATED";
+            /** Sections */
+            sections: components["schemas"]["SectionAvailability"][];
+        };
+        /** SectionAvailability */
+        SectionAvailability: {
+            /** Rows */
+            rows: components["schemas"]["RowAvailability"][];
+            /** Section */
+            section: string;
+        };
+        /** SignupRequest */
+        SignupRequest: {
+            /**
+             * Email
+             * Format: email
+             */
+            email: string;
+            /** Firstname */
+            firstName: string;
+            /** Lastname */
+            lastName: string;
+            /** Password */
+            password: string;
+            /**
+             * Username
+             * @description 3-60 letters, digits, '.', '_' or '-'; derived from the email when omitted.
+             */
+            username?: string | null;
+        };
+        /** TierAvailability */
+        TierAvailability: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /**
+             * Price
+             * @description Amount in currency units, exact to the cent.
+             */
+            price: number;
+            /** Remaining */
             remaining: number;
         };
-        GaAvailability: {
-            /** @constant */
-            seatingMode: "GA";
-            tiers: components["schemas"]["Tier"][];
-        };
-        Seat: {
-            seatId: number;
-            label: string;
-            number: number;
-            ticketType: string;
+        /** TierRequest */
+        TierRequest: {
+            /**
+             * Quantity
+             * @description Tickets of this tier; at least 1.
+             */
+            quantity: number;
+            /** Tickettypeid */
             ticketTypeId: number;
-            price: number;
-            available: boolean;
-            accessible: boolean;
         };
-        SeatRow: {
-            row: string;
-            seats: components["schemas"]["Seat"][];
-        };
-        SeatSection: {
-            section: string;
-            rows: components["schemas"]["SeatRow"][];
-        };
-        SeatedAvailability: {
-            /** @constant */
-            seatingMode: "SEATED";
-            sections: components["schemas"]["SeatSection"][];
-        };
-        BookingRequest: {
-            eventDateId: number;
-            customerName: string;
-            paymentSource: string;
-            tiers?: {
-                ticketTypeId: number;
-                quantity: number;
-            }[] | null;
-            seats?: {
-                seatId: number;
-                ticketTypeId?: number | null;
-            }[] | null;
-        };
-        BookingResponse: {
-            orderId: number;
-            totalAmount: number;
-            tickets: {
-                id: number;
-                ticketType: string;
-                seatLabel: string | null;
-                toName: string;
-            }[];
-        };
-        OrderOut: {
-            id: number;
-            /** Format: date-time */
-            createdAt: string;
-            customerName: string;
-            totalAmount: number;
-            tickets: {
-                id: number;
-                eventTitle: string;
-                /** Format: date-time */
-                eventDate: string;
-                ticketType: string;
-                seatLabel: string | null;
-            }[];
-        };
-        SignupRequest: {
-            firstName: string;
-            lastName: string;
-            email: string;
-            username?: string | null;
-            password: string;
-        };
-        LoginRequest: {
-            email: string;
-            password: string;
-        };
+        /** UserOut */
         UserOut: {
-            id: number;
-            username: string;
-            firstName: string;
-            lastName: string;
-            email: string;
-            /** Format: date-time */
+            /** Createdat */
             createdAt: string;
-            /** Format: date-time */
+            /** Email */
+            email: string;
+            /** Firstname */
+            firstName: string;
+            /** Id */
+            id: number;
+            /** Lastname */
+            lastName: string;
+            /** Updatedat */
             updatedAt: string;
+            /** Username */
+            username: string;
         };
-        LoginResponse: {
-            token: string;
-            user: {
-                id: number;
-                username: string;
-                firstName: string;
-                lastName: string;
-                email: string;
-            };
+        /** VenueRef */
+        VenueRef: {
+            /** Capacity */
+            capacity: number;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
         };
     };
     responses: never;
@@ -687,4 +573,518 @@ export interface components {
     pathItems: never;
 }
 export type $defs = Record<string, never>;
-export type operations = Record<string, never>;
+export interface operations {
+    "booking-create_booking": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes retries safe: the same key returns the first booking instead of booking again. */
+                "Idempotency-Key"?: string | null;
+                /** @description Older spelling of Idempotency-Key. */
+                "X-Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BookingRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingResponse"];
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description INSUFFICIENT_INVENTORY, SEAT_ALREADY_TAKEN */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description VALIDATION_ERROR, ORDER_LIMIT_EXCEEDED, SEATING_MODE_MISMATCH, TICKET_TYPE_NOT_AVAILABLE, SEAT_NOT_AVAILABLE, TICKET_TYPE_MISMATCH, EVENT_DATE_PAST, IDEMPOTENCY_KEY_REUSED */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    "catalog-get_event_date": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The event date (show) id. */
+                event_date_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventDateOut"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    "catalog-get_availability": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The event date (show) id. */
+                event_date_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GaAvailability"] | components["schemas"]["SeatedAvailability"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    "catalog-list_events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventOut"][];
+                };
+            };
+        };
+    };
+    "accounts-login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginResponse"];
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    "accounts-logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    "accounts-me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    "orders-list_orders": {
+        parameters: {
+            query?: {
+                /** @description Defaults to the logged-in user. */
+                userId?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderOut"][];
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    "orders-get_order": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderOut"];
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    "accounts-signup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignupRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /** @description USER_EXISTS */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    "accounts-create_user": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignupRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description USER_EXISTS */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    "health-health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthOut"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+}

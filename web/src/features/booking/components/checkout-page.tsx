@@ -183,7 +183,7 @@ function CheckoutForm({
     if (booking.isPending || resolvingConflict) return;
     const errors: typeof fieldErrors = {};
     if (!customerName.trim()) errors.customerName = 'Enter the name to print on the tickets.';
-    else if (customerName.trim().length > 100) errors.customerName = 'Use at most 100 characters.';
+    else if (customerName.trim().length > 200) errors.customerName = 'Use at most 200 characters.';
     setFieldErrors(errors);
     if (Object.keys(errors).length) return;
     setFailure(null);
