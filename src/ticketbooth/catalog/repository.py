@@ -56,10 +56,10 @@ async def seated_summaries(conn: AsyncConnection) -> dict[int, tuple[int, int]]:
         .where(ticket.c.seat_id.is_not(None))
         .group_by(ticket.c.event_date_id)
     )
-    sold_by_date = dict((await conn.execute(sold)).tuples().all())
+    sold_by_date = dict((await conn.execute(sold)).all())
     return {
         date_id: (price_from, seats - sold_by_date.get(date_id, 0))
-        for date_id, price_from, seats in (await conn.execute(totals)).tuples()
+        for date_id, price_from, seats in (await conn.execute(totals)).all()
     }
 
 
