@@ -16,7 +16,7 @@ export function AppLayout() {
         Skip to content
       </a>
       <SiteHeader />
-      <main id="main" tabIndex={-1} className="mx-auto w-full max-w-6xl flex-1 px-4 py-6 focus:outline-none sm:px-6 sm:py-8">
+      <main id="main" className="mx-auto w-full max-w-6xl flex-1 px-4 py-6 sm:px-6 sm:py-8">
         <Outlet />
       </main>
       <footer className="border-t border-stone-200 py-6 text-center text-sm text-stone-600">
@@ -30,7 +30,7 @@ export function AppLayout() {
 
 const navLink = ({ isActive }: { isActive: boolean }) =>
   cn(
-    'rounded-md px-3 py-2 text-sm font-medium',
+    'whitespace-nowrap rounded-md px-2.5 py-2 text-sm font-medium sm:px-3',
     isActive ? 'bg-brand-50 text-brand-900' : 'text-stone-700 hover:bg-stone-100 hover:text-stone-900',
   );
 
@@ -42,12 +42,12 @@ function SiteHeader() {
   return (
     <header className="border-b border-stone-200 bg-white">
       <div className="mx-auto flex h-16 max-w-6xl items-center gap-2 px-4 sm:gap-4 sm:px-6">
-        <Link to="/" className="flex items-center gap-2 text-lg font-semibold text-stone-900">
+        <Link to="/" className="flex shrink-0 items-center gap-2 text-lg font-semibold text-stone-900">
           <svg viewBox="0 0 32 32" className="size-7" aria-hidden="true">
             <rect width="32" height="32" rx="7" fill="#0f766e" />
             <path d="M8 11h16v3a2 2 0 0 0 0 4v3H8v-3a2 2 0 0 0 0-4z" fill="#fff" />
           </svg>
-          <span>Ticketbooth</span>
+          <span className="sr-only sm:not-sr-only">Ticketbooth</span>
         </Link>
         <nav aria-label="Main" className="flex items-center gap-1">
           <NavLink to="/" end className={navLink}>
@@ -65,10 +65,10 @@ function SiteHeader() {
           ) : (
             !onAuthPage && (
               <>
-                <ButtonLink to={`/login?returnTo=${returnTo}`} variant="ghost" size="sm">
+                <ButtonLink to={`/login?returnTo=${returnTo}`} variant="ghost" size="sm" className="whitespace-nowrap">
                   Log in
                 </ButtonLink>
-                <ButtonLink to={`/signup?returnTo=${returnTo}`} variant="primary" size="sm" className="hidden sm:inline-flex">
+                <ButtonLink to={`/signup?returnTo=${returnTo}`} variant="primary" size="sm" className="whitespace-nowrap">
                   Sign up
                 </ButtonLink>
               </>
