@@ -11,7 +11,7 @@ export const DESKTOP = { width: 1280, height: 800 };
 const screenshotDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../docs/screenshots');
 
 /** Logs in through the API and puts the session where the app keeps it. */
-export async function loginViaApi(context: BrowserContext, request: APIRequestContext, creds = DEMO) {
+export async function loginViaApi(context: BrowserContext, request: APIRequestContext, creds: { email: string; password: string } = DEMO) {
   const res = await request.post('/api/login', { data: { email: creds.email, password: creds.password } });
   expect(res.status()).toBe(200);
   const { token, user } = (await res.json()) as { token: string; user: unknown };

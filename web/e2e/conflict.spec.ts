@@ -1,0 +1,120 @@
+import { expect, test, type Page } from '@playwright/test';
+import { findEventDateId, freeSeats, loginViaApi } from './helpers';
+
+async function newCustomer(request: import('@playwright/test').APIRequestContext) {
+  const email = `rival-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+  const res = await request.post('/api/signup', {
+    data: { firstName: 'Riley', lastName: 'Rival', email, password: 'rival-pass-123' },
+  });
+  expect(res.status()).toBe(201);
+  return { email, password: 'rival-pass-123' };
+}
+
+function seatPrefix(label: string) {
+  return label.split(', ').slice(0, 3).join(', ');
+}
+
+async function pick(page: Page, prefix: string) {
+  await page.locator(`svg [role="checkbox"][aria-label^="${prefix},"]`).click();
+}
+
+test('two people book the same seat at once: exactly one gets it, the other is told and keeps the rest', async ({ browser, request }) => {
+  test.setTimeout(120_000);
+  const seatedId = await findEventDateId(request, 'SEATED');
+  const rival = await newCustomer(request);
+
+  const ctxA = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const ctxB = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  await loginViaApi(ctxA, request);
+  await loginViaApi(ctxB, request, rival);
+  const a = await ctxA.newPage();
+  const b = await ctxB.newPage();
+
+  for (const p of [a, b]) {
+    await p.goto(`/event-dates/${seatedId}`);
+    await p.getByRole('button', { name: 'Section E' }).click();
+  }
+  const free = freeSeats(a, 'E');
+  const contested = seatPrefix((await free.nth(0).getAttribute('aria-label'))!);
+  const extraA = seatPrefix((await free.nth(5).getAttribute('aria-label'))!);
+  const extraB = seatPrefix((await free.nth(10).getAttribute('aria-label'))!);
+
+  await pick(a, contested);
+  await pick(a, extraA);
+  await pick(b, contested);
+  await pick(b, extraB);
+  for (const p of [a, b]) {
+    await p.getByRole('link', { name: 'Continue to checkout' }).click();
+    await expect(p.getByRole('button', { name: /^Pay / })).toBeEnabled();
+  }
+
+  // Both press Pay at the same moment.
+  await Promise.all([a.getByRole('button', { name: /^Pay / }).click(), b.getByRole('button', { name: /^Pay / }).click()]);
+
+  const outcome = async (p: Page) => {
+    const won = p.getByRole('heading', { name: 'Booking confirmed' });
+    const lost = p.getByRole('alert').filter({ hasText: 'just taken' });
+    await expect(won.or(lost)).toBeVisible({ timeout: 20_000 });
+    return (await won.isVisible()) ? 'won' : 'lost';
+  };
+  const results = [await outcome(a), await outcome(b)];
+  expect(results.sort()).toEqual(['lost', 'won']);
+
+  const loser = results[0] === 'lost' ? a : b;
+  const loserExtra = loser === a ? extraA : extraB;
+  // The loser is back on the refreshed map: the seat is taken, their other seat is still selected.
+  await expect(loser.getByRole('alert').filter({ hasText: 'just taken' })).toContainText(contested);
+  const seat = loser.locator(`svg [role="checkbox"][aria-label^="${contested},"]`);
+  await expect(seat).toHaveAttribute('aria-disabled', 'true');
+  await expect(seat).toHaveAttribute('aria-checked', 'false');
+  const list = loser.getByRole('list', { name: 'Selected tickets' }).getByRole('listitem');
+  await expect(list).toHaveCount(1);
+  await expect(loser.locator(`svg [role="checkbox"][aria-label^="${loserExtra},"]`)).toHaveAttribute('aria-checked', 'true');
+
+  // Trying again with what is left works.
+  await loser.getByRole('link', { name: 'Continue to checkout' }).click();
+  await loser.getByRole('button', { name: /^Pay / }).click();
+  await expect(loser.getByRole('heading', { name: 'Booking confirmed' })).toBeVisible();
+
+  await ctxA.close();
+  await ctxB.close();
+});
+
+test('a dropped connection shows a retry, never a blank page; the retry books once with the same key', async ({ page, context, request }) => {
+  await loginViaApi(context, request);
+
+  // Reading: the events list cannot load, then can.
+  await page.route('**/api/events', (route) => route.abort('internetdisconnected'));
+  await page.goto('/');
+  await expect(page.getByRole('heading', { name: 'Connection problem' })).toBeVisible({ timeout: 20_000 });
+  await page.unroute('**/api/events');
+  await page.getByRole('button', { name: 'Try again' }).click();
+  await expect(page.getByRole('list', { name: 'Events' })).toBeVisible();
+
+  // Booking: the first POST dies on the way back; Retry sends the same Idempotency-Key.
+  const gaId = await findEventDateId(request, 'GA');
+  await page.goto(`/event-dates/${gaId}`);
+  await page.getByRole('button', { name: 'Add one General ticket' }).click();
+  await page.getByRole('link', { name: 'Continue to checkout' }).click();
+
+  const keys: string[] = [];
+  let first = true;
+  await page.route('**/api/bookings', async (route) => {
+    keys.push(route.request().headers()['idempotency-key'] ?? '');
+    if (first) {
+      first = false;
+      // The server books it, but the answer is lost.
+      await route.fetch();
+      await route.abort('connectionreset');
+      return;
+    }
+    await route.continue();
+  });
+  await page.getByRole('button', { name: /^Pay / }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'The connection dropped' })).toBeVisible();
+  await page.getByRole('button', { name: 'Retry' }).click();
+  await expect(page.getByRole('heading', { name: 'Booking confirmed' })).toBeVisible();
+  expect(keys).toHaveLength(2);
+  expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+  expect(keys[1]).toBe(keys[0]);
+});
