@@ -79,7 +79,7 @@ def test_seated_availability_groups_seats_by_section_and_row(api, factory):
     first = section["rows"][0]["seats"][0]
     assert first == {
         "seatId": show.seat_ids[0], "label": "A-1-1", "number": 1, "ticketType": "VIP", "ticketTypeId": 1,
-        "price": 100, "available": True, "accessible": True,
+        "price": 100, "available": True, "status": "available", "accessible": True,
     }
     assert section["rows"][1]["seats"][2]["ticketType"] == "GA"
 

@@ -12,6 +12,9 @@ from ticketbooth.config import Settings, get_settings
 from ticketbooth.db.database import Database
 from ticketbooth.errors import install_error_handlers
 from ticketbooth.health.router import router as health_router
+from ticketbooth.holds.router import router as holds_router
+from ticketbooth.live.router import router as live_router
+from ticketbooth.live.service import AvailabilityBroker
 from ticketbooth.limits import BodySizeLimit
 from ticketbooth.orders.router import router as orders_router
 from ticketbooth.web import mount_spa
@@ -36,9 +39,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.db = Database(settings)
+        app.state.broker = AvailabilityBroker(app.state.db)
         try:
             yield
         finally:
+            await app.state.broker.close()
             await app.state.db.dispose()
 
     app = FastAPI(
@@ -51,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for router in (catalog_router, booking_router, orders_router, accounts_router, health_router):
+    for router in (catalog_router, live_router, booking_router, holds_router, orders_router, accounts_router, health_router):
         app.include_router(router)
     mount_spa(app, settings.web_dist)
     return app

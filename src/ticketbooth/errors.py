@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, DisconnectionError, TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ticketbooth.db.database import is_unavailable
+from ticketbooth.db.database import CommitOutcomeUnknown, is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,17 @@ class SeatAlreadyTaken(AppError):
 
     def __init__(self, message: str = "One or more selected seats are no longer available."):
         super().__init__(message)
+
+
+class HoldExpired(AppError):
+    status_code, code = 409, "HOLD_EXPIRED"
+
+    def __init__(self, message: str = "This hold has expired; its tickets were released. Place a new hold.") -> None:
+        super().__init__(message)
+
+
+class HoldNotActive(AppError):
+    status_code, code = 409, "HOLD_NOT_ACTIVE"
 
 
 class ValidationFailed(AppError):
@@ -179,6 +190,19 @@ def install_error_handlers(app: FastAPI) -> None:
 
     for unreachable in (PoolTimeoutError, DisconnectionError, OSError):
         app.add_exception_handler(unreachable, _unavailable)
+
+    @app.exception_handler(CommitOutcomeUnknown)
+    async def _commit_outcome_unknown(_request: Request, exc: CommitOutcomeUnknown) -> JSONResponse:
+        # Neither success nor a conflict: we do not know. A retry with the same Idempotency-Key finds the
+        # order if it committed and books it if it did not.
+        log.warning("COMMIT outcome unknown, answered with 503: %r", exc.__cause__)
+        unavailable = ServiceUnavailable(
+            "The database connection was lost while saving; it is unknown whether this request took effect. "
+            "Retry it with the same Idempotency-Key."
+        )
+        return JSONResponse(
+            error_body(unavailable.code, unavailable.message), status_code=503, headers=unavailable.headers
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

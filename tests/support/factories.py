@@ -141,8 +141,29 @@ def tier_counts(db: TestDatabase, event_date_id: int) -> dict[int, tuple[int, in
 
 
 def tickets_of_show(db: TestDatabase, event_date_id: int) -> list[sa.Row]:
+    """Sold tickets (held seats are ticket rows without an order)."""
     with db.engine.connect() as conn:
         return conn.execute(
             sa.select(t.ticket.c.id, t.ticket.c.order_id, t.ticket.c.seat_id, t.ticket.c.ticket_type_id)
-            .where(t.ticket.c.event_date_id == event_date_id).order_by(t.ticket.c.id)
+            .where(t.ticket.c.event_date_id == event_date_id, t.ticket.c.order_id.is_not(None))
+            .order_by(t.ticket.c.id)
         ).all()
+
+
+def held_quantities(db: TestDatabase, event_date_id: int) -> dict[int, int]:
+    """GA quantities of holds still active (expired or not): out of remaining, not yet sold."""
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(t.hold_tier.c.ticket_type_id, sa.func.sum(t.hold_tier.c.quantity))
+            .join(t.hold, t.hold.c.id == t.hold_tier.c.hold_id)
+            .where(t.hold.c.event_date_id == event_date_id, t.hold.c.status == "active")
+            .group_by(t.hold_tier.c.ticket_type_id)
+        ).all()
+    return {tier: int(qty) for tier, qty in rows}
+
+
+def expire_holds(db: TestDatabase, *hold_ids: int) -> None:
+    """The test's clock: move the holds' expiry into the past, as if their time had run out."""
+    with db.engine.begin() as conn:
+        conn.execute(sa.update(t.hold).where(t.hold.c.id.in_(hold_ids))
+                     .values(expires_at=utcnow() - timedelta(seconds=1)))

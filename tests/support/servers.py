@@ -28,6 +28,9 @@ class ServerProcess:
             **os.environ,
             "TICKETBOOTH_DATABASE_URL": database_url,
             "TICKETBOOTH_WEB_DIST": "/nonexistent",
+            # Many server processes share one database server during a run: stay well inside max_connections.
+            "TICKETBOOTH_DB_POOL_SIZE": "5",
+            "TICKETBOOTH_DB_MAX_OVERFLOW": "5",
             **(env or {}),
         }
         self._log = open(self.log_path, "wb")

@@ -55,8 +55,9 @@ async def insert_order(conn: AsyncConnection, *, values: dict) -> int:
 
 
 async def insert_tickets(conn: AsyncConnection, rows: list[dict]) -> None:
-    """One multi-row INSERT. For seats, uniq_ticket_eventdate_seat rejects a seat sold already."""
-    await conn.execute(sa.insert(ticket), rows)
+    """One multi-row INSERT. For seats, uniq_ticket_eventdate_seat rejects a seat sold or held already."""
+    if rows:
+        await conn.execute(sa.insert(ticket), rows)
 
 
 async def take_ga_inventory(conn: AsyncConnection, *, event_date_id: int, ticket_type_id: int, quantity: int) -> bool:

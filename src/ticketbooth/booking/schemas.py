@@ -28,9 +28,17 @@ class BookingRequest(ApiModel):
     )
     tiers: list[TierRequest] | None = Field(default=None, max_length=50, description="GA dates only.")
     seats: list[SeatRequest] | None = Field(default=None, max_length=200, description="SEATED dates only.")
+    hold_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = Field(
+        default=None,
+        description="Book what this live hold (POST /api/holds) reserved, instead of sending `tiers` or `seats`.",
+    )
 
     @model_validator(mode="after")
     def _one_kind_of_items(self) -> "BookingRequest":
+        if self.hold_id is not None:
+            if self.tiers is not None or self.seats is not None:
+                raise ValueError("send `holdId` alone, without `tiers` or `seats`: the hold says what to book")
+            return self
         if self.tiers and self.seats:
             raise ValueError("send either `tiers` (GA) or `seats` (SEATED), not both")
         if not self.tiers and not self.seats:

@@ -4,14 +4,18 @@ GA: INSERT the order and its tickets, then one conditional UPDATE per tier (`rem
 order so two multi-tier orders never deadlock; any tier short rolls everything back. The inventory row is
 locked only from its UPDATE to the COMMIT.
 SEATED: INSERT the order and one ticket per seat, seats in ascending id order (no deadlock between
-overlapping orders); the unique constraint on ticket (event_date_id, seat_id) rejects a seat sold already.
+overlapping orders); the unique constraint on ticket (event_date_id, seat_id) rejects a seat sold or held.
+A hold (holds/service.py) claimed its inventory the same way; converting it flips the hold to `converted`
+with a conditional UPDATE and turns its held seat rows (or GA quantities) into the order's tickets.
 Idempotency: the order row carries (user_id, idempotency_key) under a unique constraint, so a retry, even one
 arriving at the same moment on another server process, waits for the first in the database and replays it.
 """
 
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -24,8 +28,9 @@ from ticketbooth.db.database import Database, is_unique_violation
 from ticketbooth.errors import (
     EventDatePast,
     Forbidden,
+    HoldExpired,
+    HoldNotActive,
     IdempotencyKeyReused,
-    InsufficientInventory,
     NotFound,
     OrderLimitExceeded,
     SeatAlreadyTaken,
@@ -35,16 +40,12 @@ from ticketbooth.errors import (
     UnknownSeat,
     UnknownTicketType,
 )
+from ticketbooth.holds import repository as holds_repository
+from ticketbooth.inventory import TierClaim, end_hold, free_seats_of_expired_holds, take_tiers
 from ticketbooth.kit import utcnow
+from ticketbooth.live.repository import SOLD, record_change
 from ticketbooth.orders import repository as orders_repository
 from ticketbooth.orders.service import expand_orders
-
-
-@dataclass(frozen=True)
-class TierClaim:
-    ticket_type_id: int
-    name: str
-    quantity: int
 
 
 @dataclass
@@ -71,49 +72,114 @@ async def book(
     if request.user_id is not None and request.user_id != user.id:
         raise Forbidden("userId does not match the logged-in user.")
     fingerprint = request_fingerprint(request)
-    priced = await price_order(db, settings, request)
-    now = utcnow()
-    order_row = {
-        "user_id": user.id,
-        "event_date_id": request.event_date_id,
-        "customer_name": request.customer_name,
-        "payment_source": request.payment_source,
-        "total_tickets": len(priced.tickets),
-        "amount_cents": priced.amount_cents,
-        "idempotency_key": idempotency_key,
-        "request_hash": fingerprint if idempotency_key else None,
-        "created_at": now,
-    }
-    ticket_common = {
-        "user_id": user.id,
-        "event_id": priced.event_id,
-        "event_date_id": request.event_date_id,
-        "to_name": request.customer_name,
-        "created_at": now,
-    }
+    if request.hold_id is not None:
+        try:
+            plan = await _plan_hold_conversion(db, user, request)
+        except HoldNotActive:
+            # A retried conversion finds its hold converted already: answer with that order.
+            if idempotency_key and await _find_keyed_order(db, user, idempotency_key) is not None:
+                return await replay(db, user, idempotency_key, fingerprint)
+            raise
+    else:
+        plan = _plan_direct_booking(user, request, await price_order(db, settings, request))
 
-    async def write(conn: AsyncConnection) -> int:
-        order_id = await repository.insert_order(conn, values=order_row)
-        await repository.insert_tickets(
-            conn, [{**ticket_common, **line, "order_id": order_id} for line in priced.tickets]
-        )
-        for claim in priced.claims:
-            taken = await repository.take_ga_inventory(
-                conn, event_date_id=request.event_date_id, ticket_type_id=claim.ticket_type_id, quantity=claim.quantity
-            )
-            if not taken:
-                raise InsufficientInventory(f"Not enough tickets left for {claim.name}.")
+    async def transaction(conn: AsyncConnection) -> int:
+        now = utcnow()
+        order_id = await repository.insert_order(conn, values={
+            "user_id": user.id, "event_date_id": request.event_date_id, "customer_name": request.customer_name,
+            "payment_source": request.payment_source, "total_tickets": plan.total_tickets,
+            "amount_cents": plan.amount_cents, "idempotency_key": idempotency_key,
+            "request_hash": fingerprint if idempotency_key else None, "created_at": now,
+        })
+        await plan.write(conn, order_id, now)
+        await record_change(conn, event_date_id=request.event_date_id, kind=SOLD, seat_ids=plan.seat_ids, now=now)
         return order_id
 
     try:
-        order_id = await db.run_transaction(write)
+        order_id = await db.run_transaction(transaction)
     except IntegrityError as exc:
         if idempotency_key and is_unique_violation(exc, "uq_order_user_id_idempotency_key"):
             return await replay(db, user, idempotency_key, fingerprint)
         if is_unique_violation(exc, "uniq_ticket_eventdate_seat"):
             raise SeatAlreadyTaken() from None
         raise
+    except HoldExpired:
+        await _expire_hold_now(db, request.hold_id, request.event_date_id)
+        raise
     return await booking_response(db, order_id)
+
+
+@dataclass
+class _Plan:
+    """What one booking transaction writes after inserting the order row."""
+
+    total_tickets: int
+    amount_cents: int
+    seat_ids: list[int] | None
+    write: Callable[[AsyncConnection, int, datetime], Awaitable[None]]
+
+
+def _plan_direct_booking(user: CurrentUser, request: BookingRequest, priced: "PricedOrder") -> _Plan:
+    """Order lines priced from the catalog: insert the tickets, then take the GA inventory."""
+    seat_ids = [t["seat_id"] for t in priced.tickets if t["seat_id"] is not None] or None
+
+    async def write(conn: AsyncConnection, order_id: int, now: datetime) -> None:
+        if seat_ids:
+            await free_seats_of_expired_holds(conn, request.event_date_id, seat_ids, now)
+        await repository.insert_tickets(conn, [
+            {**line, "order_id": order_id, "user_id": user.id, "event_id": priced.event_id,
+             "event_date_id": request.event_date_id, "to_name": request.customer_name, "created_at": now}
+            for line in priced.tickets
+        ])
+        await take_tiers(conn, request.event_date_id, priced.claims, now)
+
+    return _Plan(len(priced.tickets), priced.amount_cents, seat_ids, write)
+
+
+async def _plan_hold_conversion(db: Database, user: CurrentUser, request: BookingRequest) -> _Plan:
+    """The hold's reserved inventory becomes the order's tickets, if the hold is still live."""
+    async with db.read() as conn:
+        found = await holds_repository.get_hold(conn, request.hold_id)
+        if found is None or found.user_id != user.id:
+            raise NotFound(f"Hold {request.hold_id} does not exist.")
+        if found.event_date_id != request.event_date_id:
+            raise HoldNotActive(f"Hold {request.hold_id} is for another show (eventDateId {found.event_date_id}).")
+        tiers = await holds_repository.hold_tiers(conn, request.hold_id)
+        seats = await holds_repository.held_seats(conn, request.hold_id)
+        event_id = (await repository.get_show(conn, found.event_date_id)).event_id
+    if found.status == "converted":
+        raise HoldNotActive("This hold was already booked.")
+    if found.status == "released":
+        raise HoldNotActive("This hold was released; place a new one.")
+
+    async def write(conn: AsyncConnection, order_id: int, now: datetime) -> None:
+        if not await holds_repository.convert_hold(conn, hold_id=found.id, order_id=order_id, now=now):
+            raise HoldExpired()
+        if seats and await holds_repository.sell_held_seats(
+            conn, hold_id=found.id, order_id=order_id, to_name=request.customer_name
+        ) != len(seats):
+            raise HoldExpired()  # an expiry clean-up elsewhere freed a seat first: the hold is void
+        await repository.insert_tickets(conn, [
+            {"order_id": order_id, "user_id": user.id, "event_id": event_id, "event_date_id": found.event_date_id,
+             "ticket_type_id": t.ticket_type_id, "seat_id": None, "price_cents": t.price_cents,
+             "to_name": request.customer_name, "created_at": now}
+            for t in tiers for _ in range(t.quantity)
+        ])
+
+    tickets = len(seats) + sum(t.quantity for t in tiers)
+    return _Plan(tickets, found.amount_cents, [s.seat_id for s in seats] or None, write)
+
+
+async def _expire_hold_now(db: Database, hold_id: int | None, event_date_id: int) -> None:
+    """A failed conversion of an expired hold gives its inventory back right away rather than on next demand."""
+    if hold_id is None:
+        return
+
+    async def write(conn: AsyncConnection) -> None:
+        await end_hold(conn, hold_id=hold_id, event_date_id=event_date_id, status="expired", now=utcnow(),
+                       only_if_expired=True)
+
+    await db.run_transaction(write)
 
 
 async def price_order(db: Database, settings: Settings, request: BookingRequest) -> PricedOrder:
@@ -152,7 +218,7 @@ async def _price_tiers(conn: AsyncConnection, request: BookingRequest, priced: P
         found = prices.get(tier.ticket_type_id)
         if found is None:
             raise UnknownTicketType(f"Ticket type {tier.ticket_type_id} is not on sale for this show.")
-        priced.claims.append(TierClaim(tier.ticket_type_id, found.name, tier.quantity))
+        priced.claims.append(TierClaim(tier.ticket_type_id, found.name, tier.quantity, found.price_cents))
         priced.tickets.extend(
             {"ticket_type_id": tier.ticket_type_id, "seat_id": None, "price_cents": found.price_cents}
             for _ in range(tier.quantity)
@@ -175,10 +241,14 @@ async def _price_seats(conn: AsyncConnection, request: BookingRequest, priced: P
         )
 
 
+async def _find_keyed_order(db: Database, user: CurrentUser, idempotency_key: str):
+    async with db.read() as conn:
+        return await orders_repository.find_by_idempotency_key(conn, user_id=user.id, key=idempotency_key)
+
+
 async def replay(db: Database, user: CurrentUser, idempotency_key: str, fingerprint: str) -> dict:
     """The answer to a retried request: the order its key created first, if the body is the same."""
-    async with db.read() as conn:
-        found = await orders_repository.find_by_idempotency_key(conn, user_id=user.id, key=idempotency_key)
+    found = await _find_keyed_order(db, user, idempotency_key)
     if found is None:  # the conflicting order vanished (rolled back): nothing was booked, the client may retry
         raise ServiceUnavailable("The first request with this Idempotency-Key did not complete; retry.")
     if found.request_hash != fingerprint:

@@ -1,5 +1,7 @@
 """SQL for events, dates, venues and their live inventory."""
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -8,6 +10,7 @@ from ticketbooth.db.tables import (
     event_date,
     event_date_has_seat,
     event_date_has_ticket_type,
+    hold,
     seat,
     ticket,
     ticket_type,
@@ -45,15 +48,16 @@ async def ga_summaries(conn: AsyncConnection) -> dict[int, sa.Row]:
     return {r.event_date_id: r for r in (await conn.execute(query)).all()}
 
 
-async def seated_summaries(conn: AsyncConnection) -> dict[int, tuple[int, int]]:
-    """Per seated date: (lowest price, seats left)."""
+async def seated_summaries(conn: AsyncConnection, now: datetime) -> dict[int, tuple[int, int]]:
+    """Per seated date: (lowest price, seats left); seats of expired holds count as left."""
     inv = event_date_has_seat
     totals = sa.select(
         inv.c.event_date_id, sa.func.min(inv.c.price_cents), sa.func.count()
     ).group_by(inv.c.event_date_id)
     sold = (
         sa.select(ticket.c.event_date_id, sa.func.count())
-        .where(ticket.c.seat_id.is_not(None))
+        .outerjoin(hold, hold.c.id == ticket.c.hold_id)
+        .where(ticket.c.seat_id.is_not(None), sa.or_(ticket.c.order_id.is_not(None), hold.c.expires_at > now))
         .group_by(ticket.c.event_date_id)
     )
     sold_by_date = dict((await conn.execute(sold)).all())
@@ -94,7 +98,7 @@ async def ga_tiers(conn: AsyncConnection, event_date_id: int) -> list[sa.Row]:
     return (await conn.execute(query)).all()
 
 
-async def seat_map(conn: AsyncConnection, event_date_id: int) -> list[sa.Row]:
+async def seat_map(conn: AsyncConnection, event_date_id: int, only: list[int] | None = None) -> list[sa.Row]:
     inv = event_date_has_seat
     query = (
         sa.select(
@@ -107,11 +111,16 @@ async def seat_map(conn: AsyncConnection, event_date_id: int) -> list[sa.Row]:
             ticket_type.c.name.label("ticket_type"),
             inv.c.price_cents,
             ticket.c.id.label("ticket_id"),
+            ticket.c.order_id,
+            hold.c.expires_at.label("hold_expires_at"),
         )
         .join(seat, seat.c.id == inv.c.seat_id)
         .join(ticket_type, ticket_type.c.id == inv.c.ticket_type_id)
         .outerjoin(ticket, sa.and_(ticket.c.event_date_id == inv.c.event_date_id, ticket.c.seat_id == inv.c.seat_id))
+        .outerjoin(hold, hold.c.id == ticket.c.hold_id)
         .where(inv.c.event_date_id == event_date_id)
         .order_by(seat.c.id)
     )
+    if only is not None:
+        query = query.where(inv.c.seat_id.in_(only))
     return (await conn.execute(query)).all()

@@ -65,6 +65,7 @@ class SeatAvailability(ApiResponse):
     ticket_type_id: int = Field(description="The seat's tier id (addition).")
     price: Money
     available: bool
+    status: Literal["available", "held", "sold"] = Field(description="Why a seat is unavailable (addition).")
     accessible: bool = Field(description="Wheelchair-accessible seat (addition).")
 
 

@@ -139,7 +139,10 @@ ticket = sa.Table(
     "ticket",
     metadata,
     sa.Column("id", BigId, primary_key=True),
-    sa.Column("order_id", BigId, sa.ForeignKey("order.id"), nullable=False, index=True),
+    # NULL while the seat is only held: a held seat is a ticket row of a hold, so the one unique
+    # constraint below decides between holds and sales alike.
+    sa.Column("order_id", BigId, sa.ForeignKey("order.id"), nullable=True, index=True),
+    sa.Column("hold_id", BigId, sa.ForeignKey("hold.id"), nullable=True, index=True),
     sa.Column("user_id", sa.Integer, sa.ForeignKey("user.id"), nullable=False),
     sa.Column("event_id", sa.Integer, sa.ForeignKey("event.id"), nullable=False),
     sa.Column("event_date_id", sa.Integer, sa.ForeignKey("event_date.id"), nullable=False),
@@ -150,6 +153,55 @@ ticket = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     # The seat guarantee: GA tickets have seat_id NULL, and NULLs never collide.
     sa.UniqueConstraint("event_date_id", "seat_id", name="uniq_ticket_eventdate_seat"),
+)
+
+HOLD_STATUSES = ("active", "released", "expired", "converted")
+
+hold = sa.Table(
+    "hold",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("user.id"), nullable=False),
+    sa.Column("event_date_id", sa.Integer, sa.ForeignKey("event_date.id"), nullable=False),
+    sa.Column(
+        "status",
+        sa.Enum(*HOLD_STATUSES, name="hold_status", native_enum=False, create_constraint=True, length=10),
+        nullable=False,
+    ),
+    # The event date while the hold is active, NULL after: with the unique constraint below a user has at
+    # most one active hold per show, on every dialect (MariaDB has no partial indexes).
+    sa.Column("active_event_date_id", sa.Integer, nullable=True),
+    sa.Column("customer_name", sa.String(200), nullable=False),
+    sa.Column("payment_source", sa.String(100), nullable=False),
+    sa.Column("amount_cents", sa.BigInteger, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Column("order_id", BigId, sa.ForeignKey("order.id"), nullable=True),
+    sa.UniqueConstraint("user_id", "active_event_date_id"),
+    sa.Index("ix_hold_event_date_id_status_expires_at", "event_date_id", "status", "expires_at"),
+)
+
+hold_tier = sa.Table(
+    "hold_tier",
+    metadata,
+    sa.Column("hold_id", BigId, sa.ForeignKey("hold.id"), primary_key=True),
+    sa.Column("ticket_type_id", sa.Integer, sa.ForeignKey("ticket_type.id"), primary_key=True),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("price_cents", sa.Integer, nullable=False),
+    sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+)
+
+# Append-only log of inventory changes, written in the transaction that makes the change; every server
+# process polls it to push live availability to its subscribers, whichever process made the change.
+availability_change = sa.Table(
+    "availability_change",
+    metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("event_date_id", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(10), nullable=False),
+    sa.Column("seat_ids", sa.Text, nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Index("ix_availability_change_event_date_id_id", "event_date_id", "id"),
 )
 
 role = sa.Table(

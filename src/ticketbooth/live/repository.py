@@ -1,0 +1,44 @@
+"""SQL of the availability change log that live subscribers follow."""
+
+import json
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ticketbooth.db.tables import availability_change
+
+SOLD, HELD, RELEASED = "sold", "held", "released"
+_RETENTION = timedelta(hours=1)
+
+
+async def record_change(
+    conn: AsyncConnection, *, event_date_id: int, kind: str, seat_ids: list[int] | None, now: datetime
+) -> None:
+    """Called inside the transaction that changes the inventory, so the log never tells of a rolled-back change."""
+    await conn.execute(
+        sa.insert(availability_change).values(
+            event_date_id=event_date_id,
+            kind=kind,
+            seat_ids=json.dumps(seat_ids) if seat_ids else None,
+            created_at=now,
+        )
+    )
+
+
+async def changes_after(conn: AsyncConnection, *, event_date_id: int, after_id: int, limit: int) -> list[sa.Row]:
+    query = (
+        sa.select(availability_change.c.id, availability_change.c.kind, availability_change.c.seat_ids)
+        .where(availability_change.c.event_date_id == event_date_id, availability_change.c.id > after_id)
+        .order_by(availability_change.c.id)
+        .limit(limit)
+    )
+    return (await conn.execute(query)).all()
+
+
+async def latest_change_id(conn: AsyncConnection) -> int:
+    return (await conn.execute(sa.select(sa.func.coalesce(sa.func.max(availability_change.c.id), 0)))).scalar_one()
+
+
+async def forget_old_changes(conn: AsyncConnection, *, now: datetime) -> None:
+    await conn.execute(sa.delete(availability_change).where(availability_change.c.created_at < now - _RETENTION))

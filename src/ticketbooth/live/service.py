@@ -1,0 +1,137 @@
+"""Live availability: every server process polls the change log of the shows its subscribers watch and
+pushes the current state of what changed, so a sale made by any process reaches every subscriber.
+
+Events carry absolute states (a seat's status now, a tier's remaining now), read after the change was seen,
+so events that commit out of id order can never leave a subscriber with a stale seat.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from ticketbooth.catalog import service as catalog_service
+from ticketbooth.db.database import Database
+from ticketbooth.kit import utcnow
+from ticketbooth.live import repository
+from ticketbooth.live.schemas import to_wire
+
+log = logging.getLogger(__name__)
+
+POLL_INTERVAL_S = 0.25
+# A change row can commit after rows with higher ids; ids seen within this window are re-read.
+LATE_COMMIT_WINDOW_S = 10.0
+_BACKLOG_LIMIT = 1000
+_QUEUE_SIZE = 64
+_FORGET_EVERY_S = 300
+
+
+@dataclass
+class Update:
+    id: int
+    data: dict
+
+
+@dataclass
+class _Show:
+    subscribers: set[asyncio.Queue] = field(default_factory=set)
+    task: asyncio.Task | None = None
+
+
+class AvailabilityBroker:
+    def __init__(self, db: Database):
+        self.db = db
+        self._shows: dict[int, _Show] = {}
+        self._last_forget = time.monotonic()
+
+    async def stream(self, event_date_id: int, last_event_id: int | None) -> AsyncIterator[Update]:
+        """A snapshot (or, when resuming, what changed since `last_event_id`), then every change as it happens."""
+        queue: asyncio.Queue = asyncio.Queue(_QUEUE_SIZE)
+        show = self._shows.setdefault(event_date_id, _Show())
+        show.subscribers.add(queue)
+        if show.task is None or show.task.done():
+            async with self.db.read() as conn:
+                start = await repository.latest_change_id(conn)
+            show.task = asyncio.create_task(self._poll(event_date_id, show, start))
+        try:
+            first = await self._resume(event_date_id, last_event_id) if last_event_id is not None else None
+            yield first or await self._snapshot(event_date_id)
+            while True:
+                update = await queue.get()
+                if update is None:  # this subscriber fell behind: start it over from a snapshot
+                    yield await self._snapshot(event_date_id)
+                    continue
+                yield update
+        finally:
+            show.subscribers.discard(queue)
+
+    async def _snapshot(self, event_date_id: int) -> Update:
+        async with self.db.read() as conn:
+            latest = await repository.latest_change_id(conn)
+        availability = await catalog_service.get_availability(self.db, event_date_id)
+        return Update(latest, to_wire("snapshot", availability))
+
+    async def _resume(self, event_date_id: int, last_event_id: int) -> Update | None:
+        async with self.db.read() as conn:
+            rows = await repository.changes_after(
+                conn, event_date_id=event_date_id, after_id=last_event_id, limit=_BACKLOG_LIMIT
+            )
+        if len(rows) == _BACKLOG_LIMIT:
+            return None  # too much missed: a snapshot is cheaper
+        return await self._state_of(event_date_id, rows) if rows else Update(last_event_id, {"type": "resumed"})
+
+    async def _state_of(self, event_date_id: int, rows: list) -> Update:
+        seat_ids = sorted({s for r in rows if r.seat_ids for s in json.loads(r.seat_ids)})
+        changes = await catalog_service.current_state(self.db, event_date_id, seat_ids)
+        return Update(max(r.id for r in rows), to_wire("change", changes))
+
+    async def _poll(self, event_date_id: int, show: _Show, start_id: int) -> None:
+        floor = start_id  # every id <= floor is settled
+        seen: dict[int, float] = {}
+        while show.subscribers:
+            await asyncio.sleep(POLL_INTERVAL_S)
+            try:
+                async with self.db.read() as conn:
+                    rows = await repository.changes_after(
+                        conn, event_date_id=event_date_id, after_id=floor, limit=_BACKLOG_LIMIT
+                    )
+                now = time.monotonic()
+                fresh = [r for r in rows if r.id not in seen]
+                for r in fresh:
+                    seen[r.id] = now
+                settled = [i for i, t in seen.items() if now - t > LATE_COMMIT_WINDOW_S]
+                if settled:
+                    floor = max(floor, max(settled))
+                    seen = {i: t for i, t in seen.items() if i > floor}
+                if fresh:
+                    self._publish(show, await self._state_of(event_date_id, fresh))
+                await self._forget_old_changes(now)
+            except Exception:  # a database hiccup must not end the stream; the next poll retries
+                log.warning("availability poll for event date %s failed", event_date_id, exc_info=True)
+        self._shows.pop(event_date_id, None)
+
+    def _publish(self, show: _Show, update: Update) -> None:
+        for queue in list(show.subscribers):
+            try:
+                queue.put_nowait(update)
+            except asyncio.QueueFull:
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    while True:
+                        queue.get_nowait()
+                queue.put_nowait(None)
+
+    async def _forget_old_changes(self, now: float) -> None:
+        if now - self._last_forget < _FORGET_EVERY_S:
+            return
+        self._last_forget = now
+        async with self.db.transaction() as conn:
+            await repository.forget_old_changes(conn, now=utcnow())
+
+    async def close(self) -> None:
+        for show in self._shows.values():
+            if show.task:
+                show.task.cancel()
+
