@@ -1,0 +1,169 @@
+-- wrk script for the Ticketbooth benchmark (bench/run). All parameters come from environment variables,
+-- because wrk hands its `-- args` only to the per-thread states, not to the main state that runs done().
+--
+--   TB_MODE      ga | seated | sellout | events | avail | mix
+--   TB_TOKENS    file with one bearer token per line (distinct users)
+--   TB_OUT       JSON file written by done()
+--   TB_GA_DATE, TB_GA_TIER        the GA show and its hot tier
+--   TB_SEAT_DATE, TB_SEAT_MIN, TB_SEAT_MAX, TB_HOT_SEATS   the seated show: seat id range and its "front" block
+--   TB_AVAIL_DATE                 the show whose availability is browsed
+--   TB_QUOTA     sellout: booking attempts per wrk thread; afterwards the thread sends GET /health fillers and
+--                stops as soon as all of its booking attempts are answered (so orders == 201s exactly), or
+--                TB_TIMEOUT_S + 1 s after its last attempt was sent (attempts that timed out never answer)
+--   TB_BOOK_FRACTION   mix: share of booking requests (default 0.1)
+--
+-- Every booking asks for 1-4 tickets (GA) or 1-4 adjacent seats (seated), with a random user's token.
+-- response() counts statuses per thread and the tickets in each 201 body; done() sums the threads.
+
+local threads = {}
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } tb_timespec;
+int clock_gettime(int clk_id, tb_timespec *tp);
+]]
+local ts = ffi.new("tb_timespec")
+local function now()
+  ffi.C.clock_gettime(1, ts)  -- CLOCK_MONOTONIC
+  return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) / 1e9
+end
+
+function setup(thread)
+  thread:set("tid", #threads + 1)
+  table.insert(threads, thread)
+end
+
+local function env_num(name, default)
+  local v = os.getenv(name)
+  if v == nil or v == "" then return default end
+  return tonumber(v)
+end
+
+function init(args)
+  mode = os.getenv("TB_MODE") or "ga"
+  tokens = {}
+  local f = assert(io.open(os.getenv("TB_TOKENS"), "r"))
+  for line in f:lines() do
+    if #line > 0 then tokens[#tokens + 1] = "Bearer " .. line end
+  end
+  f:close()
+  ga_date = env_num("TB_GA_DATE", 0)
+  ga_tier = env_num("TB_GA_TIER", 3)
+  seat_date = env_num("TB_SEAT_DATE", 0)
+  seat_min = env_num("TB_SEAT_MIN", 1)
+  seat_max = env_num("TB_SEAT_MAX", 1)
+  hot_seats = env_num("TB_HOT_SEATS", 6000)
+  avail_date = env_num("TB_AVAIL_DATE", 0)
+  quota = env_num("TB_QUOTA", 0)
+  give_up_after = env_num("TB_TIMEOUT_S", 5) + 1
+  last_sent = 0
+  book_fraction = env_num("TB_BOOK_FRACTION", 0.1)
+  -- globals, read by done() through thread:get
+  counts = {}
+  tickets = 0
+  sent_bookings = 0
+  answered_bookings = 0
+  fillers = 0
+  math.randomseed(os.time() * 1000 + (tid or 0) * 7919)
+  for _ = 1, 10 do math.random() end
+  events_req = wrk.format("GET", "/api/events")
+  avail_req = wrk.format("GET", "/api/event-dates/" .. avail_date .. "/availability")
+  ga_detail_req = wrk.format("GET", "/api/event-dates/" .. ga_date)
+  ga_avail_req = wrk.format("GET", "/api/event-dates/" .. ga_date .. "/availability")
+  health_req = wrk.format("GET", "/health")
+end
+
+local function headers()
+  return {
+    ["Authorization"] = tokens[math.random(#tokens)],
+    ["Content-Type"] = "application/json",
+  }
+end
+
+local function ga_booking()
+  local q = math.random(1, 4)
+  local body = '{"eventDateId":' .. ga_date .. ',"customerName":"Bench Buyer","paymentSource":"card",' ..
+               '"tiers":[{"ticketTypeId":' .. ga_tier .. ',"quantity":' .. q .. '}]}'
+  return wrk.format("POST", "/api/bookings", headers(), body)
+end
+
+local function seated_booking()
+  local n = math.random(1, 4)
+  local first
+  if math.random() < 0.5 then
+    -- the front block everybody wants: overlapping requests, conflicts grow as it fills
+    first = seat_min + math.random(0, math.max(0, math.min(hot_seats, seat_max - seat_min + 1) - n))
+  else
+    first = seat_min + math.random(0, math.max(0, seat_max - seat_min + 1 - n))
+  end
+  local parts = {}
+  for i = 0, n - 1 do parts[#parts + 1] = '{"seatId":' .. (first + i) .. '}' end
+  local body = '{"eventDateId":' .. seat_date .. ',"customerName":"Bench Buyer","paymentSource":"card",' ..
+               '"seats":[' .. table.concat(parts, ",") .. ']}'
+  return wrk.format("POST", "/api/bookings", headers(), body)
+end
+
+function request()
+  if mode == "ga" then
+    return ga_booking()
+  elseif mode == "seated" then
+    return seated_booking()
+  elseif mode == "sellout" then
+    if sent_bookings < quota then
+      sent_bookings = sent_bookings + 1
+      if sent_bookings == quota then last_sent = now() end
+      return ga_booking()
+    end
+    fillers = fillers + 1
+    if now() - last_sent > give_up_after then wrk.thread:stop() end
+    return health_req
+  elseif mode == "events" then
+    return events_req
+  elseif mode == "avail" then
+    return avail_req
+  elseif mode == "mix" then
+    local r = math.random()
+    if r < book_fraction then return ga_booking() end
+    local k = math.random(3)
+    if k == 1 then return events_req elseif k == 2 then return ga_detail_req else return ga_avail_req end
+  end
+  error("unknown TB_MODE " .. tostring(mode))
+end
+
+function response(status, hdrs, body)
+  local key = tostring(status)
+  counts[key] = (counts[key] or 0) + 1
+  if status == 201 then
+    local _, n = string.gsub(body, '"toName"', "")
+    tickets = tickets + n
+  end
+  if mode == "sellout" and status ~= 200 then
+    answered_bookings = answered_bookings + 1
+    if answered_bookings >= quota then wrk.thread:stop() end
+  end
+end
+
+function done(summary, latency, requests)
+  local agg, total_tickets, total_fillers = {}, 0, 0
+  for _, t in ipairs(threads) do
+    local c = t:get("counts") or {}
+    for k, v in pairs(c) do agg[k] = (agg[k] or 0) + v end
+    total_tickets = total_tickets + (t:get("tickets") or 0)
+    total_fillers = total_fillers + (t:get("fillers") or 0)
+  end
+  local parts = {}
+  for k, v in pairs(agg) do parts[#parts + 1] = string.format('"%s":%d', k, v) end
+  local e = summary.errors
+  local out = assert(io.open(os.getenv("TB_OUT"), "w"))
+  out:write(string.format(
+    '{"duration_us":%d,"requests":%d,"bytes":%d,' ..
+    '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
+    '"latency_us":{"min":%d,"mean":%.1f,"max":%d,"stdev":%.1f,"p50":%d,"p90":%d,"p95":%d,"p99":%d,"p999":%d},' ..
+    '"statuses":{%s},"tickets_in_201":%d,"fillers":%d}\n',
+    summary.duration, summary.requests, summary.bytes,
+    e.connect, e.read, e.write, e.status, e.timeout,
+    latency.min, latency.mean, latency.max, latency.stdev,
+    latency:percentile(50), latency:percentile(90), latency:percentile(95), latency:percentile(99),
+    latency:percentile(99.9),
+    table.concat(parts, ","), total_tickets, total_fillers))
+  out:close()
+end

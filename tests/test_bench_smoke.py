@@ -1,0 +1,34 @@
+"""Smoke test of the benchmark harness (bench/run): a few seconds of load on SQLite, and the invariants hold.
+
+It checks the instrument, not performance: no figure is asserted except that bookings succeeded at all.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
+def test_bench_quick_sqlite(tmp_path):
+    out = tmp_path / "result.json"
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "harness.py"), "--quick", "--db", "sqlite", "--scenarios", "ga-hot,browse",
+         "--no-ceiling", "--connections", "8", "--duration", "3", "--warmup", "0", "--users", "50", "--json-out", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    result = json.loads(out.read_text())
+    scenarios = {r["scenario"]: r for r in result["records"]}
+    assert set(scenarios) == {"ga-hot", "browse-events", "browse-avail"}
+    ga = scenarios["ga-hot"]
+    assert ga["invariant"]["ok"], ga["invariant"]
+    assert ga["bookings_ok"] > 0 and ga["s5xx"] == 0
+    assert scenarios["browse-events"]["s2xx"] > 0
+    assert "invariants: all ok" in proc.stdout
