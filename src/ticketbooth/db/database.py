@@ -38,8 +38,9 @@ def is_retryable(exc: DBAPIError) -> bool:
     return "database is locked" in str(orig)
 
 
-# Connection loss, a primary that restarts or turned read-only, too many clients: retry later (503).
-_UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "57P", "53", "25006")
+# Connection loss, a primary that restarts or turned read-only, too many clients, a lock wait that hit
+# lock_timeout (55P03: typically a row held by a COMMIT still waiting for the sync standby): retry later (503).
+_UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "57P", "53", "25006", "55P03")
 _MYSQL_UNAVAILABLE_ERRNOS = {1040, 1053, 1290, 1836, 2002, 2003, 2006, 2013, 2055}
 
 
@@ -52,6 +53,15 @@ def is_unavailable(exc: DBAPIError) -> bool:
         return True
     args = getattr(orig, "args", ())
     return bool(args) and isinstance(args[0], int) and args[0] in _MYSQL_UNAVAILABLE_ERRNOS
+
+
+class CommitOutcomeUnknown(Exception):
+    """The connection failed while COMMIT was in flight: the transaction may or may not have committed.
+
+    Never answered as success nor as a conflict: the caller gets a 503, and only a retry that carries the same
+    Idempotency-Key can learn the outcome safely (it finds the order, or books it now). Deliberately not a
+    DBAPIError, so no handler mistakes it for an ordinary database error and nothing re-runs the transaction.
+    """
 
 
 def is_unique_violation(exc: DBAPIError, constraint: str) -> bool:
@@ -75,30 +85,80 @@ class Database:
     def __init__(self, settings: Settings):
         url = make_url(settings.database_url)
         self.dialect = url.get_backend_name()
-        kwargs: dict = {"pool_pre_ping": True}
-        if self.dialect == "sqlite":
-            ensure_sqlite_folder(settings.database_url)
-            kwargs["connect_args"] = {"timeout": settings.sqlite_busy_timeout_ms / 1000}
-        else:
-            kwargs.update(pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow, pool_recycle=1800)
-        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        self.engine: AsyncEngine = _create_engine(settings, settings.database_url)
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine, settings.sqlite_busy_timeout_ms)
+        # Catalog pages may be served by a replica (slightly stale is fine for browsing); None: the primary.
+        self.catalog_engine: AsyncEngine | None = (
+            _create_engine(settings, settings.database_replica_url) if settings.database_replica_url else None
+        )
+        # asyncpg only: a transaction still running after this long loses its connection (see _connect).
+        self._abandon_after_s = settings.db_transaction_timeout_s if url.get_driver_name() == "asyncpg" else None
+
+    @asynccontextmanager
+    async def _connect(self, engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection whose use is bounded in time without ever cancelling a statement.
+
+        asyncpg's command_timeout (and cancelling the awaiting task) sends a CancelRequest, and a COMMIT that
+        is cancelled while it waits for the synchronous standby reports success with a WARNING: committed on
+        the primary only, lost if the primary dies next. So there is no command_timeout and no
+        statement_timeout; past the deadline the socket is closed instead: the statement fails on our side
+        as a lost connection (a COMMIT in flight becomes CommitOutcomeUnknown, a 503), while the server's
+        backend keeps waiting for its standby and ends cleanly either way.
+        """
+        async with engine.connect() as conn:
+            if self._abandon_after_s is None:
+                yield conn
+                return
+            driver_conn = (await conn.get_raw_connection()).driver_connection
+            timer = asyncio.get_running_loop().call_later(self._abandon_after_s, _abandon, driver_conn)
+            try:
+                yield conn
+            finally:
+                timer.cancel()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        """A read-only snapshot; on SQLite it does not queue behind writers."""
-        async with self.engine.connect() as conn:
+        """A read-only snapshot of the primary; on SQLite it does not queue behind writers. Everything that
+        decides a sale (availability, pricing, idempotency replays) reads here, never from a replica."""
+        async with self._connect(self.engine) as conn:
+            yield await conn.execution_options(**{_READ_ONLY: True})
+
+    @asynccontextmanager
+    async def catalog_read(self) -> AsyncIterator[AsyncConnection]:
+        """Browsing reads (event list, event page): from the replica when one is configured. A replica may
+        lag behind the primary by a moment, so nothing that decides or confirms a sale may read here."""
+        async with self._connect(self.catalog_engine or self.engine) as conn:
             yield await conn.execution_options(**{_READ_ONLY: True})
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """One all-or-nothing unit: committed when the block ends, rolled back on any exception."""
-        async with self.engine.begin() as conn:
-            yield conn
+        """One all-or-nothing unit: committed when the block ends, rolled back on any exception.
+
+        A failure while the COMMIT itself is in flight has an unknown outcome unless the server answered
+        with a definite rollback (deadlock, serialization failure, constraint): CommitOutcomeUnknown.
+        """
+        committing = False
+        try:
+            async with self._connect(self.engine) as conn, conn.begin():
+                yield conn
+                committing = True  # the body is done: what fails from here on is the COMMIT
+        except Exception as exc:
+            if not committing:
+                raise
+            if isinstance(exc, DBAPIError) and (is_retryable(exc) or not is_unavailable(exc)):
+                raise  # the server answered the COMMIT with an error: the transaction was rolled back
+            log.warning("connection lost during COMMIT, outcome unknown: %r", exc)
+            raise CommitOutcomeUnknown("The connection was lost while committing.") from exc
 
     async def run_transaction(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-        """Run `work` in one transaction, re-running it from scratch after a deadlock or lock timeout."""
+        """Run `work` in one transaction, re-running it from scratch after a deadlock or lock timeout.
+
+        Only errors after which the server has rolled the transaction back are re-run. A lost connection is
+        not: before COMMIT the client retries later (503), and a COMMIT with an unknown outcome
+        (CommitOutcomeUnknown) is never re-run here, since re-running could book twice; the client retries
+        with its Idempotency-Key, and the order's unique key turns the retry into a replay if it committed.
+        """
         for attempt in range(1, _MAX_ATTEMPTS + 1):
             try:
                 async with self.transaction() as conn:
@@ -116,6 +176,51 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.catalog_engine is not None:
+            await self.catalog_engine.dispose()
+
+
+def _create_engine(settings: Settings, database_url: str) -> AsyncEngine:
+    url = make_url(database_url)
+    kwargs: dict = {"pool_pre_ping": True}  # a pooled connection to a node that went away is replaced
+    if url.get_backend_name() == "sqlite":
+        ensure_sqlite_folder(database_url)
+        kwargs["connect_args"] = {"timeout": settings.sqlite_busy_timeout_ms / 1000}
+    else:
+        kwargs.update(pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow, pool_recycle=1800,
+                      pool_timeout=settings.db_pool_timeout_s)
+    if url.get_driver_name() == "asyncpg":
+        # Bounded connects (a failover makes them fail fast or hang, never succeed late), and bounded lock
+        # waits: lock_timeout only ever interrupts a lock wait, never a COMMIT's wait for the standby.
+        # Deliberately no command_timeout: asyncpg would apply it to COMMIT too, as a cancel (see _connect).
+        kwargs["connect_args"] = {
+            "timeout": settings.db_connect_timeout_s,
+            "server_settings": {"lock_timeout": str(settings.db_lock_timeout_ms)},
+        }
+    engine = create_async_engine(url, **kwargs)
+    if url.get_backend_name() == "postgresql":
+        _drop_connections_to_a_lost_primary(engine)
+    return engine
+
+
+# The server is shutting down or starting up, or it is (now) a read-only standby: this connection will never
+# write again even if its socket is still open. Treated as a disconnect, SQLAlchemy discards it and every
+# other pooled connection opened before it, so the next checkout connects afresh (through HAProxy, to the
+# new primary) instead of handing out connections to the old one.
+_LOST_PRIMARY_SQLSTATES = {"25006", "57P01", "57P02", "57P03"}
+
+
+def _drop_connections_to_a_lost_primary(engine: AsyncEngine) -> None:
+    @sa_event.listens_for(engine.sync_engine, "handle_error")
+    def _on_error(context) -> None:
+        orig = context.original_exception
+        if (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) in _LOST_PRIMARY_SQLSTATES:
+            context.is_disconnect = True
+
+
+def _abandon(driver_connection) -> None:
+    log.warning("a transaction outlived its deadline: closing its connection (never a cancel)")
+    driver_connection.terminate()  # asyncpg: close the socket now, no CancelRequest
 
 
 def ensure_sqlite_folder(database_url: str) -> None:
