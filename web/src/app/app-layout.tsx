@@ -87,7 +87,7 @@ function AccountMenu() {
   if (!user) return null;
   const initials = `${user.firstName.charAt(0)}${user.lastName.charAt(0)}`.toUpperCase();
   return (
-    <DropdownMenu.Root>
+    <DropdownMenu.Root modal={false}>
       <DropdownMenu.Trigger
         className="flex items-center gap-2 rounded-full border border-stone-300 bg-white py-1 pr-3 pl-1 text-sm font-medium text-stone-800 hover:bg-stone-100"
         aria-label={`Account menu for ${user.firstName} ${user.lastName}`}
