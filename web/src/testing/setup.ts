@@ -7,3 +7,6 @@ afterEach(() => {
   localStorage.clear();
   sessionStorage.clear();
 });
+
+// jsdom has no scrolling; the router's scroll restoration calls it.
+window.scrollTo = () => {};

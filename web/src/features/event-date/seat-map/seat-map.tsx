@@ -192,7 +192,7 @@ export function SeatMap({ sections, selected, onToggle, className }: SeatMapProp
           aria-describedby={instructionsId}
           viewBox={`${view.x} ${view.y} ${view.w} ${view.h}`}
           className="block h-auto max-h-[70vh] w-full touch-none select-none"
-          style={{ aspectRatio: `${layout.bounds.w} / ${layout.bounds.h}` }}
+          style={{ aspectRatio: `${view.w} / ${view.h}` }}
           onKeyDown={onKeyDown}
           onClick={onClick}
           onPointerDown={onPointerDown}
