@@ -336,6 +336,21 @@ class Cluster:
             raise ClusterError(f"no postmaster running for {node}")
         os.kill(pid, signal.SIGKILL)
 
+    def walreceivers(self) -> list[int]:
+        """PIDs of the replicas' WAL receivers (children of their postmasters)."""
+        postmasters = {self.postmaster_pid(n) for n in NODES} - {None}
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid in postmasters and "walreceiver" in _cmdline(int(entry.name)):
+                found.append(int(entry.name))
+        return found
+
     def switchover(self, candidate: str | None = None) -> subprocess.CompletedProcess:
         leader = self.primary()
         candidate = candidate or self.sync_standby()
@@ -356,13 +371,15 @@ class Cluster:
         for proc in self._children.values():
             proc.poll()
 
-    def stop(self, timeout: float = 30) -> None:
-        """Stop HAProxy and the Patronis (each stops its PostgreSQL), then any orphaned postmaster, then etcd."""
+    def stop(self, timeout: float = 30, fast: bool = False) -> None:
+        """Stop HAProxy and the Patronis (each stops its PostgreSQL), then any orphaned postmaster, then etcd.
+        fast: the data is about to be thrown away, so SIGKILL HAProxy and Patroni and stop PostgreSQL with an
+        immediate shutdown instead of waiting for checkpoints and leader-key cleanup."""
         names = ["haproxy", *(f"patroni-{n}" for n in NODES)]
         for name in names:
             pid = self._our_pid(name)
             if pid:
-                os.kill(pid, signal.SIGTERM)
+                os.kill(pid, signal.SIGKILL if fast else signal.SIGTERM)
         self._wait_gone(names, timeout)
         for node in NODES:  # a postmaster whose Patroni was SIGKILLed, or that outlived its Patroni
             pid = self.postmaster_pid(node)
@@ -406,9 +423,9 @@ class Cluster:
                 out.append(f"{entry.name} {cmd[:120]}")
         return out
 
-    def down(self, keep_logs: Path | None = None, remove: bool = True) -> None:
+    def down(self, keep_logs: Path | None = None, remove: bool = True, fast: bool = False) -> None:
         try:
-            self.stop()
+            self.stop(fast=fast)
         finally:
             if keep_logs:
                 shutil.copytree(self.root / "log", keep_logs, dirs_exist_ok=True)
@@ -440,6 +457,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--what", choices=["node", "postmaster"], default="node")
     ap.add_argument("--node")
     ap.add_argument("--keep-logs", type=Path)
+    ap.add_argument("--fast", action="store_true", help="down: SIGKILL Patroni, immediate PostgreSQL shutdown")
     a = ap.parse_args(argv)
 
     if a.command == "up":
@@ -460,7 +478,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--root is required")
     cluster = Cluster.load(a.root)
     if a.command == "down":
-        cluster.down(keep_logs=a.keep_logs)
+        cluster.down(keep_logs=a.keep_logs, fast=a.fast)
     elif a.command == "status":
         ok, summary = cluster.health()
         print(json.dumps({"healthy": ok, "primary": cluster.primary(), "members": cluster.members()}, indent=1))
