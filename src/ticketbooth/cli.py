@@ -3,44 +3,101 @@
 import argparse
 import asyncio
 import logging
+import sqlite3
 import sys
 import time
 
 import uvicorn
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from ticketbooth.config import get_settings
 from ticketbooth.db import migrate
-from ticketbooth.db.database import Database
+from ticketbooth.db.database import Database, ensure_sqlite_folder
 from ticketbooth.seed import demo
 
 log = logging.getLogger("ticketbooth")
-_START_ATTEMPTS = 8
 
 
 def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _migrate_with_retry(url: str) -> None:
-    """A database that is still starting is waited for with backoff; a clear message, not a traceback."""
+# Worth waiting for: the server is not (yet) accepting connections, is starting up or shutting down, or is full.
+_TRANSIENT_SQLSTATE_PREFIXES = ("08", "57P", "53")
+_TRANSIENT_MYSQL_ERRNOS = {1040, 1053, 2002, 2003, 2005, 2006, 2013, 2055}
+_CONFIG_OS_ERRORS = (FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError, PermissionError)
+
+
+def _chain(exc: BaseException):
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
+
+
+def classify_start_error(exc: BaseException) -> tuple[bool, str] | None:
+    """(worth retrying, reason) when `exc` says the database cannot be reached or used; None for a real bug.
+
+    A server that refuses connections, is still starting, or is full is waited for. A wrong password, a
+    database that does not exist, or a SQLite file that cannot be created is a configuration error: retrying
+    cannot help, so it is reported at once.
+    """
+    found: tuple[bool, str] | None = None
+    for link in _chain(exc):
+        reason = str(link).split("\n(Background on this error", 1)[0].strip() or type(link).__name__
+        sqlstate = getattr(link, "sqlstate", None) or getattr(link, "pgcode", None)
+        args = getattr(link, "args", ())
+        if isinstance(link, sqlite3.Error):
+            return False, f"{reason} (does the folder exist, and may this user write to it?)"
+        if isinstance(link, _CONFIG_OS_ERRORS):
+            return False, reason
+        if isinstance(link, (OSError, TimeoutError)):  # refused, reset, unreachable, DNS not (yet) resolvable
+            return True, reason
+        if isinstance(sqlstate, str) and sqlstate:
+            return sqlstate.startswith(_TRANSIENT_SQLSTATE_PREFIXES), reason
+        if args and isinstance(args[0], int) and 1000 <= args[0] < 3000:  # a MySQL/MariaDB error number
+            return args[0] in _TRANSIENT_MYSQL_ERRNOS, reason
+        if found is None and isinstance(link, DBAPIError):
+            found = (False, reason)
+    return found
+
+
+def _open_sqlite_file(url: str) -> None:
+    """Open (or create) a SQLite file synchronously first: a path that cannot be used fails here, cleanly,
+    instead of inside aiosqlite's worker thread."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        ensure_sqlite_folder(url)
+        sqlite3.connect(parsed.database).close()
+
+
+def _migrate_with_retry(url: str, wait_s: float | None = None) -> None:
+    """A database that is still starting is waited for with backoff; a clear message, never a traceback."""
+    wait_s = get_settings().db_start_timeout_s if wait_s is None else wait_s
+    deadline = time.monotonic() + wait_s
     delay = 0.5
-    for attempt in range(1, _START_ATTEMPTS + 1):
+    while True:
         try:
+            _open_sqlite_file(url)
             migrate.upgrade(url)
             return
-        except (OSError, ConnectionError) as exc:
-            error = exc
-        except Exception as exc:  # drivers wrap connection refusals in their own exception types
-            if "connect" not in str(exc).lower() and "refused" not in str(exc).lower():
+        except Exception as exc:
+            verdict = classify_start_error(exc)
+            if verdict is None:
                 raise
-            error = exc
-        if attempt == _START_ATTEMPTS:
-            break
-        log.warning("database %s not reachable (%s); retrying in %.1fs", _safe_url(url), error, delay)
-        time.sleep(delay)
-        delay = min(delay * 2, 10)
-    sys.exit(f"ticketbooth: cannot reach the database at {_safe_url(url)}: {error}")
+            transient, reason = verdict
+        if not transient:
+            sys.exit(f"ticketbooth: cannot use the database at {_safe_url(url)}: {reason}")
+        left = deadline - time.monotonic()
+        if left <= 0:
+            sys.exit(f"ticketbooth: the database at {_safe_url(url)} is still not reachable after {wait_s:g}s "
+                     f"(TICKETBOOTH_DB_START_TIMEOUT_S): {reason}")
+        pause = min(delay, left)
+        log.warning("database %s not reachable (%s); retrying in %.1fs", _safe_url(url), reason, pause)
+        time.sleep(pause)
+        delay = min(delay * 2, 5)
 
 
 async def _seed_if_empty() -> bool:

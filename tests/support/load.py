@@ -30,7 +30,7 @@ class Attempt:
 
 @dataclass
 class Booking:
-    key: str
+    key: str | None  # None: sent without an Idempotency-Key (and never retried)
     kind: str  # "ga" or "seated" or "read"
     body: dict | None
     attempts: list[Attempt] = field(default_factory=list)
@@ -71,11 +71,13 @@ class BookingLoad:
 
     def __init__(self, urls: list[str], users: list, *, ga_show=None, ga_tiers: list[int] = (), seated_show=None,
                  concurrency: int = 8, retry_503: bool = True, give_up_s: float = 60, timeout_s: float = 20,
-                 pause_s: float = 0.0, read_share: float = 0.0, seed: int = 1):
+                 pause_s: float = 0.0, read_share: float = 0.0, key_share: float = 1.0, keepalive: bool = True,
+                 seed: int = 1):
         self.urls, self.users = urls, users
         self.ga_show, self.ga_tiers, self.seated_show = ga_show, list(ga_tiers), seated_show
         self.concurrency, self.retry_503, self.give_up_s = concurrency, retry_503, give_up_s
         self.timeout_s, self.pause_s, self.read_share = timeout_s, pause_s, read_share
+        self.key_share, self.keepalive = key_share, keepalive
         self.rng = random.Random(seed)
         self.bookings: list[Booking] = []
         self._stop = threading.Event()
@@ -97,7 +99,8 @@ class BookingLoad:
             seats = rng.sample(self.seated_show.seat_ids, k=rng.randint(1, 2))
             body = {"eventDateId": self.seated_show.id, "customerName": "Load", "paymentSource": "card",
                     "seats": [{"seatId": s} for s in seats]}
-        return Booking(uuid.uuid4().hex, kind, body)
+        key = uuid.uuid4().hex if rng.random() < self.key_share else None
+        return Booking(key, kind, body)
 
     async def _one(self, client: httpx.AsyncClient, worker: int, booking: Booking, user) -> None:
         first = time.monotonic()
@@ -110,8 +113,8 @@ class BookingLoad:
                 if booking.kind == "read":
                     response = await client.get(f"{url}{booking.body['path']}")
                 else:
-                    response = await client.post(f"{url}/api/bookings", json=booking.body,
-                                                 headers={**user.auth, "Idempotency-Key": booking.key})
+                    headers = {**user.auth, **({"Idempotency-Key": booking.key} if booking.key else {})}
+                    response = await client.post(f"{url}/api/bookings", json=booking.body, headers=headers)
                 try:
                     payload = response.json()
                 except ValueError:
@@ -120,7 +123,7 @@ class BookingLoad:
             except httpx.HTTPError as exc:
                 attempt = Attempt(started, time.monotonic(), None, error=f"{type(exc).__name__}: {exc}")
             booking.attempts.append(attempt)
-            if attempt.status == 503 and self.retry_503 and time.monotonic() - first < self.give_up_s:
+            if attempt.status == 503 and self.retry_503 and booking.key and time.monotonic() - first < self.give_up_s:
                 await asyncio.sleep(0.1 + self.rng.random() * 0.2)
                 continue
             return
@@ -134,7 +137,8 @@ class BookingLoad:
                 await asyncio.sleep(self.pause_s)
 
     async def _main(self) -> None:
-        limits = httpx.Limits(max_connections=self.concurrency * 2, max_keepalive_connections=self.concurrency)
+        limits = httpx.Limits(max_connections=self.concurrency * 2,
+                              max_keepalive_connections=self.concurrency if self.keepalive else 0)
         async with httpx.AsyncClient(timeout=self.timeout_s, limits=limits) as client:
             await asyncio.gather(*(self._worker(client, w) for w in range(self.concurrency)))
 
