@@ -55,20 +55,17 @@ async def revoke_token(conn: AsyncConnection, *, digest: str, now: datetime) -> 
     )
 
 
-async def user_for_token(conn: AsyncConnection, *, digest: str, now: datetime) -> sa.Row | None:
+async def user_for_token(conn: AsyncConnection, *, digest: str, now: datetime) -> tuple[sa.Row, frozenset[str]] | None:
+    """The user a live token belongs to, with their permissions, in one round trip (every request pays it)."""
     query = (
-        sa.select(*_USER_COLUMNS)
+        sa.select(user.c.id, user.c.username, permission.c.name.label("permission"))
         .join(auth_token, auth_token.c.user_id == user.c.id)
+        .outerjoin(role_has_user, role_has_user.c.user_id == user.c.id)
+        .outerjoin(role_has_permission, role_has_permission.c.role_id == role_has_user.c.role_id)
+        .outerjoin(permission, permission.c.id == role_has_permission.c.permission_id)
         .where(auth_token.c.token_hash == digest, auth_token.c.revoked_at.is_(None), auth_token.c.expires_at > now)
     )
-    return (await conn.execute(query)).first()
-
-
-async def permissions_of(conn: AsyncConnection, user_id: int) -> frozenset[str]:
-    query = (
-        sa.select(permission.c.name)
-        .join(role_has_permission, role_has_permission.c.permission_id == permission.c.id)
-        .join(role_has_user, role_has_user.c.role_id == role_has_permission.c.role_id)
-        .where(role_has_user.c.user_id == user_id)
-    )
-    return frozenset((await conn.execute(query)).scalars())
+    rows = (await conn.execute(query)).all()
+    if not rows:
+        return None
+    return rows[0], frozenset(r.permission for r in rows if r.permission is not None)

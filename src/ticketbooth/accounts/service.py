@@ -90,10 +90,10 @@ async def authenticate(db: Database, token: str) -> CurrentUser:
     digest = token_digest(token)
     async with db.read() as conn:
         found = await repository.user_for_token(conn, digest=digest, now=utcnow())
-        if found is None:
-            raise Unauthorized("Your session has expired or the token is invalid; log in again.")
-        permissions = await repository.permissions_of(conn, found.id)
-    return CurrentUser(id=found.id, username=found.username, permissions=permissions, token_digest=digest)
+    if found is None:
+        raise Unauthorized("Your session has expired or the token is invalid; log in again.")
+    account, permissions = found
+    return CurrentUser(id=account.id, username=account.username, permissions=permissions, token_digest=digest)
 
 
 async def get_profile(db: Database, user_id: int) -> dict:

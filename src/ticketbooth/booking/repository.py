@@ -54,10 +54,15 @@ async def insert_order(conn: AsyncConnection, *, values: dict) -> int:
     return (await conn.execute(sa.insert(order).values(**values))).inserted_primary_key[0]
 
 
-async def insert_tickets(conn: AsyncConnection, rows: list[dict]) -> None:
-    """One multi-row INSERT. For seats, uniq_ticket_eventdate_seat rejects a seat sold or held already."""
-    if rows:
-        await conn.execute(sa.insert(ticket), rows)
+async def insert_tickets(conn: AsyncConnection, rows: list[dict]) -> list[sa.Row]:
+    """One multi-row INSERT returning (id, ticket_type_id, seat_id) of each ticket (RETURNING works on all three
+    dialects). For seats, uniq_ticket_eventdate_seat rejects a seat sold or held already."""
+    if not rows:
+        return []
+    result = await conn.execute(
+        sa.insert(ticket).returning(ticket.c.id, ticket.c.ticket_type_id, ticket.c.seat_id), rows
+    )
+    return result.all()
 
 
 async def take_ga_inventory(conn: AsyncConnection, *, event_date_id: int, ticket_type_id: int, quantity: int) -> bool:

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ticketbooth.accounts.service import CurrentUser
 from ticketbooth.booking import repository
 from ticketbooth.booking.schemas import BookingRequest
+from ticketbooth.catalog.service import seat_label
 from ticketbooth.config import Settings
 from ticketbooth.db.database import Database, is_unique_violation
 from ticketbooth.errors import (
@@ -55,6 +56,8 @@ class PricedOrder:
     event_id: int
     tickets: list[dict] = field(default_factory=list)
     claims: list[TierClaim] = field(default_factory=list)
+    type_names: dict[int, str] = field(default_factory=dict)
+    seat_labels: dict[int, str] = field(default_factory=dict)
 
     @property
     def amount_cents(self) -> int:
@@ -91,12 +94,12 @@ async def book(
             "amount_cents": plan.amount_cents, "idempotency_key": idempotency_key,
             "request_hash": fingerprint if idempotency_key else None, "created_at": now,
         })
-        await plan.write(conn, order_id, now)
+        issued = await plan.write(conn, order_id, now)
         await record_change(conn, event_date_id=request.event_date_id, kind=SOLD, seat_ids=plan.seat_ids, now=now)
-        return order_id
+        return order_id, issued
 
     try:
-        order_id = await db.run_transaction(transaction)
+        order_id, issued = await db.run_transaction(transaction)
     except IntegrityError as exc:
         if idempotency_key and is_unique_violation(exc, "uq_order_user_id_idempotency_key"):
             return await replay(db, user, idempotency_key, fingerprint)
@@ -106,7 +109,16 @@ async def book(
     except HoldExpired:
         await _expire_hold_now(db, request.hold_id, request.event_date_id)
         raise
-    return await booking_response(db, order_id)
+    # Answered from what the transaction wrote, without reading it back.
+    return {
+        "order_id": order_id,
+        "total_amount": plan.amount_cents,
+        "tickets": [
+            {"id": t.id, "ticket_type": plan.type_names[t.ticket_type_id], "seat_label": plan.seat_labels.get(t.seat_id),
+             "to_name": request.customer_name}
+            for t in sorted(issued, key=lambda t: t.id)
+        ],
+    }
 
 
 @dataclass
@@ -116,24 +128,27 @@ class _Plan:
     total_tickets: int
     amount_cents: int
     seat_ids: list[int] | None
-    write: Callable[[AsyncConnection, int, datetime], Awaitable[None]]
+    write: Callable[[AsyncConnection, int, datetime], Awaitable[list]]  # -> the issued tickets (id, type, seat)
+    type_names: dict[int, str]
+    seat_labels: dict[int, str]
 
 
 def _plan_direct_booking(user: CurrentUser, request: BookingRequest, priced: "PricedOrder") -> _Plan:
     """Order lines priced from the catalog: insert the tickets, then take the GA inventory."""
     seat_ids = [t["seat_id"] for t in priced.tickets if t["seat_id"] is not None] or None
 
-    async def write(conn: AsyncConnection, order_id: int, now: datetime) -> None:
+    async def write(conn: AsyncConnection, order_id: int, now: datetime) -> list:
         if seat_ids:
             await free_seats_of_expired_holds(conn, request.event_date_id, seat_ids, now)
-        await repository.insert_tickets(conn, [
+        issued = await repository.insert_tickets(conn, [
             {**line, "order_id": order_id, "user_id": user.id, "event_id": priced.event_id,
              "event_date_id": request.event_date_id, "to_name": request.customer_name, "created_at": now}
             for line in priced.tickets
         ])
         await take_tiers(conn, request.event_date_id, priced.claims, now)
+        return issued
 
-    return _Plan(len(priced.tickets), priced.amount_cents, seat_ids, write)
+    return _Plan(len(priced.tickets), priced.amount_cents, seat_ids, write, priced.type_names, priced.seat_labels)
 
 
 async def _plan_hold_conversion(db: Database, user: CurrentUser, request: BookingRequest) -> _Plan:
@@ -152,14 +167,14 @@ async def _plan_hold_conversion(db: Database, user: CurrentUser, request: Bookin
     if found.status == "released":
         raise HoldNotActive("This hold was released; place a new one.")
 
-    async def write(conn: AsyncConnection, order_id: int, now: datetime) -> None:
+    async def write(conn: AsyncConnection, order_id: int, now: datetime) -> list:
         if not await holds_repository.convert_hold(conn, hold_id=found.id, order_id=order_id, now=now):
             raise HoldExpired()
         if seats and await holds_repository.sell_held_seats(
             conn, hold_id=found.id, order_id=order_id, to_name=request.customer_name
         ) != len(seats):
             raise HoldExpired()  # an expiry clean-up elsewhere freed a seat first: the hold is void
-        await repository.insert_tickets(conn, [
+        return list(seats) + await repository.insert_tickets(conn, [
             {"order_id": order_id, "user_id": user.id, "event_id": event_id, "event_date_id": found.event_date_id,
              "ticket_type_id": t.ticket_type_id, "seat_id": None, "price_cents": t.price_cents,
              "to_name": request.customer_name, "created_at": now}
@@ -167,7 +182,9 @@ async def _plan_hold_conversion(db: Database, user: CurrentUser, request: Bookin
         ])
 
     tickets = len(seats) + sum(t.quantity for t in tiers)
-    return _Plan(tickets, found.amount_cents, [s.seat_id for s in seats] or None, write)
+    names = {t.ticket_type_id: t.ticket_type for t in [*tiers, *seats]}
+    labels = {s.seat_id: seat_label(s.section, s.row, s.number) for s in seats}
+    return _Plan(tickets, found.amount_cents, [s.seat_id for s in seats] or None, write, names, labels)
 
 
 async def _expire_hold_now(db: Database, hold_id: int | None, event_date_id: int) -> None:
@@ -219,6 +236,7 @@ async def _price_tiers(conn: AsyncConnection, request: BookingRequest, priced: P
         if found is None:
             raise UnknownTicketType(f"Ticket type {tier.ticket_type_id} is not on sale for this show.")
         priced.claims.append(TierClaim(tier.ticket_type_id, found.name, tier.quantity, found.price_cents))
+        priced.type_names[tier.ticket_type_id] = found.name
         priced.tickets.extend(
             {"ticket_type_id": tier.ticket_type_id, "seat_id": None, "price_cents": found.price_cents}
             for _ in range(tier.quantity)
@@ -239,6 +257,8 @@ async def _price_seats(conn: AsyncConnection, request: BookingRequest, priced: P
         priced.tickets.append(
             {"ticket_type_id": found.ticket_type_id, "seat_id": requested.seat_id, "price_cents": found.price_cents}
         )
+        priced.type_names[found.ticket_type_id] = found.ticket_type
+        priced.seat_labels[requested.seat_id] = seat_label(found.section, found.row, found.number)
 
 
 async def _find_keyed_order(db: Database, user: CurrentUser, idempotency_key: str):

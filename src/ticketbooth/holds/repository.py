@@ -50,7 +50,8 @@ async def hold_tiers(conn: AsyncConnection, hold_id: int) -> list[sa.Row]:
 
 async def held_seats(conn: AsyncConnection, hold_id: int, *, including_sold: bool = False) -> list[sa.Row]:
     query = (
-        sa.select(ticket.c.seat_id, ticket.c.ticket_type_id, ticket.c.price_cents, ticket_type.c.name.label("ticket_type"),
+        sa.select(ticket.c.id, ticket.c.seat_id, ticket.c.ticket_type_id, ticket.c.price_cents,
+                  ticket_type.c.name.label("ticket_type"),
                   seat.c.section, seat.c.row, seat.c.number)
         .join(seat, seat.c.id == ticket.c.seat_id)
         .join(ticket_type, ticket_type.c.id == ticket.c.ticket_type_id)
