@@ -26,10 +26,11 @@ export function signIn(user: SessionUser = demoUser) {
 export function renderApp(path: string) {
   const router = createMemoryRouter(routes, { initialEntries: [path] });
   const user = userEvent.setup();
+  const queryClient = testQueryClient();
   const utils = render(
-    <AppProviders queryClient={testQueryClient()}>
+    <AppProviders queryClient={queryClient}>
       <RouterProvider router={router} />
     </AppProviders>,
   );
-  return { ...utils, user, router };
+  return { ...utils, user, router, queryClient };
 }

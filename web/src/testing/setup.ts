@@ -1,5 +1,5 @@
 import '@testing-library/jest-dom/vitest';
-import { cleanup } from '@testing-library/react';
+import { cleanup, configure } from '@testing-library/react';
 import { afterEach } from 'vitest';
 
 afterEach(() => {
@@ -10,3 +10,6 @@ afterEach(() => {
 
 // jsdom has no scrolling; the router's scroll restoration calls it.
 window.scrollTo = () => {};
+
+// The machine running the tests may be busy; give async queries room.
+configure({ asyncUtilTimeout: 5000 });

@@ -1,0 +1,107 @@
+import { screen, within } from '@testing-library/react';
+import { gaAvailability, gaDetail, seatedAvailability, seatedDetail } from '@/testing/fixtures';
+import { json, mockApi } from '@/testing/mock-api';
+import { renderApp } from '@/testing/render';
+
+describe('GA tiers on the event date page', () => {
+  it('shows tiers with price and remaining, and keeps a live total', async () => {
+    mockApi({
+      'GET /api/event-dates/1': () => json(gaDetail()),
+      'GET /api/event-dates/1/availability': () => json(gaAvailability({ VIP: 3 })),
+    });
+    const { user } = renderApp('/event-dates/1');
+    const tiers = await screen.findByRole('list', { name: 'Ticket tiers' });
+    expect(within(tiers).getAllByRole('listitem')).toHaveLength(3);
+    expect(tiers).toHaveTextContent('$149.00 · 3 left');
+
+    await user.click(screen.getByRole('button', { name: 'Add one VIP ticket' }));
+    await user.click(screen.getByRole('button', { name: 'Add one General ticket' }));
+    expect(screen.getByTestId('order-total')).toHaveTextContent('$198.50');
+    await user.click(screen.getByRole('button', { name: 'Remove one VIP ticket' }));
+    expect(screen.getByTestId('order-total')).toHaveTextContent('$49.50');
+    expect(screen.getByRole('link', { name: 'Continue to checkout' })).toHaveAttribute('href', '/event-dates/1/checkout');
+  });
+
+  it('stops the stepper at what is left and at the per-order limit', async () => {
+    mockApi({
+      'GET /api/event-dates/1': () => json(gaDetail({ maxTicketsPerOrder: 4 })),
+      'GET /api/event-dates/1/availability': () => json(gaAvailability({ VIP: 2 })),
+    });
+    const { user } = renderApp('/event-dates/1');
+    const addVip = await screen.findByRole('button', { name: 'Add one VIP ticket' });
+    await user.click(addVip);
+    await user.click(addVip);
+    expect(addVip).toBeDisabled();
+    expect(screen.getByLabelText('VIP quantity')).toHaveValue(2);
+    expect(screen.getByText("That's all the VIP tickets left.")).toBeInTheDocument();
+
+    const addGa = screen.getByRole('button', { name: 'Add one General ticket' });
+    await user.click(addGa);
+    await user.click(addGa);
+    expect(addGa).toBeDisabled(); // 2 VIP + 2 GA = the limit of 4
+    await user.click(addGa);
+    expect(screen.getByLabelText('General quantity')).toHaveValue(2);
+    expect(screen.getByText('Up to 4 tickets per order.', { selector: 'p[id]' })).toBeInTheDocument();
+
+    // Typing past the bounds is clamped too.
+    const front = screen.getByLabelText('Front Row quantity');
+    await user.clear(front);
+    await user.type(front, '9');
+    expect(front).toHaveValue(0);
+    expect(screen.getByTestId('order-total')).toHaveTextContent(`$${(149 * 2 + 49.5 * 2).toFixed(2)}`);
+  });
+
+  it('shows a retry when availability cannot be loaded, and recovers', async () => {
+    let fail = true;
+    mockApi({
+      'GET /api/event-dates/1': () => json(gaDetail()),
+      'GET /api/event-dates/1/availability': () => {
+        if (fail) return Promise.reject(new TypeError('Failed to fetch'));
+        return json(gaAvailability());
+      },
+    });
+    const { user } = renderApp('/event-dates/1');
+    expect(await screen.findByRole('heading', { name: 'Connection problem' })).toBeInTheDocument();
+    fail = false;
+    await user.click(screen.getByRole('button', { name: 'Try again' }));
+    expect(await screen.findByRole('list', { name: 'Ticket tiers' })).toBeInTheDocument();
+  });
+
+  it('shows the 404 page for an unknown date', async () => {
+    mockApi({
+      'GET /api/event-dates/99': () => json({ error: 'NOT_FOUND', message: 'Event date 99 not found' }, 404),
+      'GET /api/event-dates/99/availability': () => json({ error: 'NOT_FOUND', message: 'Event date 99 not found' }, 404),
+    });
+    renderApp('/event-dates/99');
+    expect(await screen.findByRole('heading', { name: "We couldn't find that event date" })).toBeInTheDocument();
+  });
+});
+
+describe('seat selection on the event date page', () => {
+  it('lists chosen seats with prices, caps them at the order limit, and drops seats taken meanwhile', async () => {
+    const { fetchMock } = mockApi({
+      'GET /api/event-dates/2': () => json(seatedDetail({ maxTicketsPerOrder: 2 })),
+      'GET /api/event-dates/2/availability': [() => json(seatedAvailability()), () => json(seatedAvailability(['A-1-1']))],
+    });
+    const { user, queryClient } = renderApp('/event-dates/2');
+    const seat = async (name: string) => screen.findByRole('checkbox', { name: new RegExp(`^${name},`) });
+    await user.click(await seat('Section A, row 1, seat 1'));
+    await user.click(await seat('Section A, row 3, seat 1'));
+    const list = screen.getByRole('list', { name: 'Selected tickets' });
+    expect(within(list).getAllByRole('listitem')).toHaveLength(2);
+    expect(screen.getByTestId('order-total')).toHaveTextContent('$165.00');
+
+    await user.click(await seat('Section B, row 1, seat 1'));
+    expect(screen.getByText(/up to 2 seats per order/)).toBeInTheDocument();
+    expect(await seat('Section B, row 1, seat 1')).toHaveAttribute('aria-checked', 'false');
+
+    // Fresh availability (the periodic refetch) says A-1-1 went to someone else.
+    const calls = fetchMock.mock.calls.length;
+    await queryClient.invalidateQueries({ queryKey: ['event-dates', 2, 'availability'], exact: true });
+    expect(await screen.findByText(/Section A, row 1, seat 1 was just taken by someone else/)).toBeInTheDocument();
+    expect(fetchMock.mock.calls.length).toBeGreaterThan(calls);
+    expect(within(screen.getByRole('list', { name: 'Selected tickets' })).getAllByRole('listitem')).toHaveLength(1);
+    expect(await seat('Section A, row 1, seat 1')).toHaveAttribute('aria-disabled', 'true');
+    expect(screen.getByTestId('order-total')).toHaveTextContent('$45.00');
+  });
+});
