@@ -146,13 +146,17 @@ class Cluster:
     # ------------------------------------------------------------------ creation and configuration
 
     @classmethod
-    def create(cls, root: Path | None = None, port_base: int | None = None) -> "Cluster":
+    def create(cls, root: Path | None = None, port_base: int | None = None, owner_pid: int | None = None
+               ) -> "Cluster":
         root = Path(root) if root else Path(tempfile.mkdtemp(prefix="ticketbooth-ha-"))
         root.mkdir(parents=True, exist_ok=True)
         base = port_base or find_port_base()
         state = {
             "ports": layout(base),
             "passwords": {k: secrets.token_hex(12) for k in ("superuser", "replication", "rewind")},
+            # Set by a test: when that process is gone (killed before its teardown), sweep_orphans() may
+            # stop this cluster. Clusters from up.sh have no owner and are never swept.
+            "owner_pid": owner_pid,
         }
         cluster = cls(root, state)
         cluster._render()
@@ -434,6 +438,20 @@ class Cluster:
                 log(f"still running after teardown: {left}")
             elif remove:
                 shutil.rmtree(self.root, ignore_errors=True)
+
+
+def sweep_orphans() -> list[str]:
+    """Stop clusters whose owning test process died before tearing them down (e.g. a CI job killed)."""
+    swept = []
+    for root in Path(tempfile.gettempdir()).glob("ticketbooth-ha-*"):
+        try:
+            owner = json.loads((root / "cluster.json").read_text()).get("owner_pid")
+        except (OSError, ValueError):
+            continue
+        if owner and not alive(owner):
+            Cluster.load(root).down(fast=True)
+            swept.append(str(root))
+    return swept
 
 
 def _http_json(url: str, timeout: float = 1.0) -> tuple[int | None, object]:

@@ -56,7 +56,8 @@ def ha_cluster() -> Iterator:
         hc.ensure_packages(install=True)
     except Exception as exc:
         _unavailable(str(exc))
-    cluster = hc.Cluster.create()
+    hc.sweep_orphans()  # clusters of earlier runs that were killed before their teardown
+    cluster = hc.Cluster.create(owner_pid=os.getpid())
     t0 = time.monotonic()
     try:
         cluster.start(timeout=300)
