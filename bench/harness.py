@@ -386,6 +386,8 @@ def check_invariants(db: BenchDB, show: dict, before: dict, wrk: dict, conns: in
     extra_orders, extra_tickets = new_orders - ok201, new_tickets - wrk.get("tickets_in_201", 0)
     # Requests that timed out in wrk may still have booked: they are allowed too, and reported.
     limit = (0 if exact else conns) + wrk["errors"]["timeout"] + wrk["errors"]["read"] + wrk["errors"]["write"]
+    if wrk.get("sent"):
+        limit = max(limit, wrk["sent"] - sum(wrk["statuses"].values()))
     if not 0 <= extra_orders <= limit:
         problems.append(f"orders {new_orders} vs 201 responses {ok201}")
     if not 0 <= extra_tickets <= 4 * limit or (extra_orders == 0 and extra_tickets != 0):
@@ -742,11 +744,20 @@ class Run:
                         timeout_s)
             spids = self.server_pids()
             s0, d0, m0 = sum(map(cpu_ticks, spids)), self.db_ticks(), machine_ticks()
+            spies = self.start_profiler(scenario, conns, spids, duration) if self.args.profile else []
             t_start, wall0 = utcnow(), time.monotonic()
-            wrk, wrk_cpu = run_wrk(self.url, conns, duration, env, timeout_s)
+            try:
+                wrk, wrk_cpu = run_wrk(self.url, conns, duration, env, timeout_s)
+            finally:
+                for spy in spies:
+                    try:
+                        spy.wait(timeout=duration + 30)
+                    except subprocess.TimeoutExpired:
+                        os.killpg(spy.pid, signal.SIGTERM)
+                        spy.wait()
             wall = time.monotonic() - wall0
             s1, d1, m1 = sum(map(cpu_ticks, spids)), self.db_ticks(), machine_ticks()
-        time.sleep(0.5 if exact else 1.5)  # let the server finish requests wrk abandoned at its stop
+        drain_s = self.drain(spids)  # the server finishes requests wrk abandoned (uvicorn does not cancel them)
         secs = wrk["duration_us"] / 1e6
         st = wrk["statuses"]
         fillers = wrk.get("fillers", 0)
@@ -766,15 +777,20 @@ class Run:
             "p50_ms": wrk["latency_us"]["p50"] / 1000, "p95_ms": wrk["latency_us"]["p95"] / 1000,
             "p99_ms": wrk["latency_us"]["p99"] / 1000, "max_ms": wrk["latency_us"]["max"] / 1000,
             "s2xx": n2xx, "s409": n409, "s4xx": n4xx, "s5xx": n5xx,
-            "socket_errors": e["connect"] + e["read"] + e["write"], "timeouts": e["timeout"],
+            "socket_errors": e["connect"] + e["read"] + e["write"], "wrk_timeouts": e["timeout"],
+            # Requests sent but never answered before wrk stopped (wrk itself does not count these as timeouts).
+            "unanswered": wrk.get("sent", 0) - sum(st.values()),
+            "timeouts": wrk.get("sent", 0) - sum(st.values()) + e["timeout"],
             "statuses": st, "wrk_cpu_pct": round(100 * wrk_cpu / wall, 1),
             "server_cpu_pct": round(100 * (s1 - s0) / _HZ / wall, 1) if spids else None,
             "db_cpu_pct": round(100 * sum(v - d0.get(p, 0) for p, v in d1.items()) / _HZ / wall, 1) if d1 else None,
             "machine_busy_pct": round(100 * (total_ticks - (m1[1] - m0[1])) / total_ticks, 1) if total_ticks else None,
             "busy_before_pct": round(busy, 1), "load_before": load_before,
             "rss_peak_mb": [round(v, 1) for v in (vm_hwm_mb(p) for p in self.all_server_pids()) if v is not None],
-            "started_utc": t_start.isoformat(timespec="seconds"),
+            "started_utc": t_start.isoformat(timespec="seconds"), "drain_s": drain_s,
         }
+        if exact and scenario == "sellout" and rec["requests"] < self.args.sellout_attempts:
+            exact = False  # wrk's duration cap stopped it before every attempt was answered
         if show is not None and scenario != "browse":
             rec["invariant"] = check_invariants(self.db, show, before, wrk, conns, exact=exact)
             if scenario == "seated":
@@ -785,8 +801,41 @@ class Run:
         inv = rec.get("invariant", {})
         log(f"{self.db.backend} {scenario} c={conns}: {rec['rps']:.0f} req/s, {rec['bookings_per_s']:.0f} ok/s, "
             f"p50 {rec['p50_ms']:.1f} ms, p99 {rec['p99_ms']:.1f} ms, 5xx {n5xx}, sock {rec['socket_errors']}, "
-            f"timeouts {e['timeout']}, invariant {'ok' if inv.get('ok', True) else inv.get('problems')}")
+            f"timeouts {rec['timeouts']}, invariant {'ok' if inv.get('ok', True) else inv.get('problems')}")
         return rec
+
+    def drain(self, pids: list[int], quiet_core: float = 0.1) -> float:
+        """Wait until the server is idle (its workers use < 10% of a core over 1 s), at most --drain-max s, so the
+        next run does not measure a server still busy with the previous run's abandoned requests."""
+        t0 = time.monotonic()
+        if not pids:
+            time.sleep(2)
+            return 2.0
+        while time.monotonic() - t0 < self.args.drain_max:
+            a = sum(map(cpu_ticks, pids))
+            time.sleep(1)
+            if (sum(map(cpu_ticks, pids)) - a) / _HZ < quiet_core:
+                break
+        took = round(time.monotonic() - t0, 1)
+        if took > 5:
+            log(f"server drained after {took}s")
+        return took
+
+    def start_profiler(self, scenario: str, conns: int, pids: list[int], duration: float) -> list:
+        """py-spy record (sampling, collapsed stacks) of every server worker for the timed run; its overhead
+        slows the server, so figures of a --profile run are not baseline figures."""
+        spies = []
+        for pid in pids:
+            if "spawn_main" not in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace") \
+                    and self.args.workers > 1:
+                continue  # uvicorn's resource tracker
+            out = RESULTS / f"profile-{time.strftime('%H%M%S')}-{self.db.backend}-{scenario}-{conns}-{pid}.txt"
+            spies.append(subprocess.Popen(
+                [str(VENV_BIN / "py-spy"), "record", "--pid", str(pid), "--format", "raw", "--rate", "200",
+                 "--duration", str(max(1, round(duration))), "--nonblocking", "--output", str(out)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+            log(f"profiling pid {pid} -> {out}")
+        return spies
 
     def db_ticks(self) -> dict[int, int]:
         """CPU ticks of every database server process (all of the server's backends, including other users')."""
@@ -827,7 +876,7 @@ class Run:
                     t.event_date_has_ticket_type.c.event_date_id == show["date_id"],
                     t.event_date_has_ticket_type.c.ticket_type_id == GA)).scalar_one()
             sold = self.args.sellout_tickets - rem
-            out = {"sold": sold, "sold_out": rem == 0,
+            out = {"sold": sold, "sold_out": rem == 0, "attempts_answered": rec["requests"],
                    "time_to_sell_out_s": round((last - t_start).total_seconds(), 2) if last and rem == 0 else None,
                    "attempts": rec["requests"]}
             if rem != 0:
@@ -1126,7 +1175,7 @@ def cmd_run(args) -> int:
                     if scenario == "ga-hot":
                         run.ga_hot(conns, rep)
                     elif scenario == "ga-1m":
-                        if conns == conns_list[0]:
+                        if conns == conns_list[0] and (rep == 0 or args.quick):
                             run.ga_1m(conns, rep)
                     elif scenario == "sellout":
                         run.sellout(conns, rep)
@@ -1163,8 +1212,13 @@ def cmd_run(args) -> int:
     return 0
 
 
+def _terminate(signum, _frame):
+    raise KeyboardInterrupt(f"signal {signum}")  # so the finally blocks stop the server and drop the databases
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    signal.signal(signal.SIGTERM, _terminate)
     if argv[:1] == ["report"]:
         p = argparse.ArgumentParser(prog="bench/run report", description="aggregate bench/results/*.json")
         p.add_argument("--label", default="baseline")
@@ -1188,7 +1242,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="extra environment for the server, e.g. TICKETBOOTH_DB_POOL_SIZE=20 (repeatable)")
     p.add_argument("--json-out", help="write the raw JSON here instead of bench/results/<run id>.json")
     p.add_argument("--label", default="adhoc", help="tag stored in the JSON; `report --label` selects by it")
-    p.add_argument("--timeout", type=float, default=5, help="wrk request timeout in s for bookings/events (5)")
+    p.add_argument("--timeout", type=float, default=30,
+                   help="wrk request timeout in s (30: longer than a run, so every answer is in the latency "
+                        "histogram; requests still unanswered when wrk stops are counted as timeouts)")
     p.add_argument("--avail-connections", type=int, default=8, help="connections for the 60k availability (8)")
     p.add_argument("--avail-timeout", type=float, default=30, help="wrk timeout for the availability (30 s)")
     p.add_argument("--users", type=int, default=2000, help="distinct buyers (tokens) (default 2000)")
@@ -1197,9 +1253,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--presold", type=int, default=1_000_000, help="ga-1m: tickets bulk-sold between the two runs")
     p.add_argument("--sellout-tickets", type=int, default=10_000)
     p.add_argument("--sellout-attempts", type=int, default=50_000)
-    p.add_argument("--sellout-max-s", type=float, default=90, help="sellout: wrk duration cap (s)")
+    p.add_argument("--sellout-max-s", type=float, default=60, help="sellout: wrk duration cap (s)")
     p.add_argument("--arena-seats", type=int, default=60_000)
     p.add_argument("--hot-seats", type=int, default=6_000, help="seated: half of the requests aim at these front seats")
+    p.add_argument("--drain-max", type=float, default=150,
+                   help="after a run, wait up to this long for the server to finish abandoned requests (150 s)")
+    p.add_argument("--profile", action="store_true",
+                   help="py-spy record every server worker during the timed runs (collapsed stacks in bench/results/)")
     p.add_argument("--no-ceiling", action="store_true", help="skip the database ceiling measurement")
     p.add_argument("--ceiling-clients", default="8,64", help="client counts for pgbench/sysbench (default 8,64)")
     p.add_argument("--ceiling-duration", type=float, default=10, help="seconds per ceiling run (default 10)")

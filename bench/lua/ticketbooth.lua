@@ -59,6 +59,7 @@ function init(args)
   book_fraction = env_num("TB_BOOK_FRACTION", 0.1)
   -- globals, read by done() through thread:get
   counts = {}
+  sent = 0
   tickets = 0
   sent_bookings = 0
   answered_bookings = 0
@@ -103,6 +104,7 @@ local function seated_booking()
 end
 
 function request()
+  sent = sent + 1
   if mode == "ga" then
     return ga_booking()
   elseif mode == "seated" then
@@ -143,12 +145,13 @@ function response(status, hdrs, body)
 end
 
 function done(summary, latency, requests)
-  local agg, total_tickets, total_fillers = {}, 0, 0
+  local agg, total_tickets, total_fillers, total_sent = {}, 0, 0, 0
   for _, t in ipairs(threads) do
     local c = t:get("counts") or {}
     for k, v in pairs(c) do agg[k] = (agg[k] or 0) + v end
     total_tickets = total_tickets + (t:get("tickets") or 0)
     total_fillers = total_fillers + (t:get("fillers") or 0)
+    total_sent = total_sent + (t:get("sent") or 0)
   end
   local parts = {}
   for k, v in pairs(agg) do parts[#parts + 1] = string.format('"%s":%d', k, v) end
@@ -158,12 +161,12 @@ function done(summary, latency, requests)
     '{"duration_us":%d,"requests":%d,"bytes":%d,' ..
     '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
     '"latency_us":{"min":%d,"mean":%.1f,"max":%d,"stdev":%.1f,"p50":%d,"p90":%d,"p95":%d,"p99":%d,"p999":%d},' ..
-    '"statuses":{%s},"tickets_in_201":%d,"fillers":%d}\n',
+    '"statuses":{%s},"tickets_in_201":%d,"fillers":%d,"sent":%d}\n',
     summary.duration, summary.requests, summary.bytes,
     e.connect, e.read, e.write, e.status, e.timeout,
     latency.min, latency.mean, latency.max, latency.stdev,
     latency:percentile(50), latency:percentile(90), latency:percentile(95), latency:percentile(99),
     latency:percentile(99.9),
-    table.concat(parts, ","), total_tickets, total_fillers))
+    table.concat(parts, ","), total_tickets, total_fillers, total_sent))
   out:close()
 end
