@@ -17,7 +17,19 @@ export default defineConfig({
       '/health': { target: backend, changeOrigin: true },
     },
   },
-  build: { sourcemap: true },
+  build: {
+    sourcemap: true,
+    rollupOptions: {
+      output: {
+        // Libraries change less often than the app: keep them in their own cached chunks.
+        manualChunks: {
+          react: ['react', 'react-dom', 'react-router'],
+          query: ['@tanstack/react-query', 'openapi-fetch'],
+          radix: ['@radix-ui/react-dialog', '@radix-ui/react-dropdown-menu', '@radix-ui/react-toast', '@radix-ui/react-label'],
+        },
+      },
+    },
+  },
   test: {
     environment: 'jsdom',
     globals: true,

@@ -1,6 +1,8 @@
+import { usePageTitle } from '@/lib/use-page-title';
 import { ButtonLink } from '@/components/ui/button';
 
 export function NotFoundPage({ what = 'page' }: { what?: string }) {
+  usePageTitle('Not found');
   return (
     <div className="mx-auto flex max-w-md flex-col items-center gap-4 py-16 text-center">
       <p className="text-6xl font-bold text-brand-700" aria-hidden="true">

@@ -1,9 +1,11 @@
-import { useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { Alert } from '@/components/ui/alert';
 import { Button } from '@/components/ui/button';
 import { TextField } from '@/components/ui/field';
 import { useToast } from '@/components/ui/toast';
+import { usePageTitle } from '@/lib/use-page-title';
+import { focusFirstInvalid } from '@/lib/focus-first-invalid';
 import { isApiError } from '@/lib/api/errors';
 import { useLogin } from '../api/session';
 import { useAuth } from '../auth-provider';
@@ -21,6 +23,8 @@ export function LoginPage() {
   const [values, setValues] = useState<LoginValues>({ email: '', password: '' });
   const [errors, setErrors] = useState<FieldErrors<keyof LoginValues>>({});
   const [formError, setFormError] = useState<string | null>(null);
+  const formRef = useRef<HTMLFormElement>(null);
+  usePageTitle('Log in');
 
   const set = (key: keyof LoginValues) => (e: React.ChangeEvent<HTMLInputElement>) => {
     setValues((v) => ({ ...v, [key]: e.target.value }));
@@ -32,7 +36,10 @@ export function LoginPage() {
     const found = validateLogin(values);
     setErrors(found);
     setFormError(null);
-    if (hasErrors(found)) return;
+    if (hasErrors(found)) {
+      focusFirstInvalid(formRef.current);
+      return;
+    }
     login.mutate(
       { email: values.email.trim(), password: values.password },
       {
@@ -63,7 +70,7 @@ export function LoginPage() {
         </>
       }
     >
-      <form noValidate onSubmit={onSubmit} className="flex flex-col gap-4">
+      <form ref={formRef} noValidate onSubmit={onSubmit} className="flex flex-col gap-4">
         {expired && !formError && <Alert tone="info">Your session has ended. Log in again to continue.</Alert>}
         {formError && <Alert tone="error">{formError}</Alert>}
         <TextField label="Email or username" name="email" autoComplete="username" value={values.email} onChange={set('email')} error={errors.email} />

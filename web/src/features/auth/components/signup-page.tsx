@@ -1,9 +1,11 @@
-import { useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { Alert } from '@/components/ui/alert';
 import { Button } from '@/components/ui/button';
 import { TextField } from '@/components/ui/field';
 import { useToast } from '@/components/ui/toast';
+import { usePageTitle } from '@/lib/use-page-title';
+import { focusFirstInvalid } from '@/lib/focus-first-invalid';
 import { isApiError } from '@/lib/api/errors';
 import { login, useSignup } from '../api/session';
 import { useAuth } from '../auth-provider';
@@ -22,6 +24,8 @@ export function SignupPage() {
   const [values, setValues] = useState<SignupValues>(empty);
   const [errors, setErrors] = useState<FieldErrors<keyof SignupValues>>({});
   const [formError, setFormError] = useState<string | null>(null);
+  const formRef = useRef<HTMLFormElement>(null);
+  usePageTitle('Sign up');
 
   const set = (key: keyof SignupValues) => (e: React.ChangeEvent<HTMLInputElement>) => {
     setValues((v) => ({ ...v, [key]: e.target.value }));
@@ -33,7 +37,10 @@ export function SignupPage() {
     const found = validateSignup(values);
     setErrors(found);
     setFormError(null);
-    if (hasErrors(found)) return;
+    if (hasErrors(found)) {
+      focusFirstInvalid(formRef.current);
+      return;
+    }
     const body = {
       firstName: values.firstName.trim(),
       lastName: values.lastName.trim(),
@@ -55,8 +62,10 @@ export function SignupPage() {
       onError: (err) => {
         if (isApiError(err) && err.code === 'USER_EXISTS') {
           setErrors({ email: 'An account with this email or username already exists. Log in instead?' });
+          focusFirstInvalid(formRef.current);
         } else if (isApiError(err) && err.code === 'VALIDATION_ERROR' && Object.keys(err.fields).length) {
           setErrors(err.fields);
+          focusFirstInvalid(formRef.current);
         } else if (isApiError(err) && err.isNetworkError) {
           setFormError('We could not reach Ticketbooth. Check your connection and try again.');
         } else {
@@ -78,7 +87,7 @@ export function SignupPage() {
         </>
       }
     >
-      <form noValidate onSubmit={onSubmit} className="flex flex-col gap-4">
+      <form ref={formRef} noValidate onSubmit={onSubmit} className="flex flex-col gap-4">
         {formError && <Alert tone="error">{formError}</Alert>}
         <div className="grid gap-4 sm:grid-cols-2">
           <TextField label="First name" name="firstName" autoComplete="given-name" value={values.firstName} onChange={set('firstName')} error={errors.firstName} />

@@ -15,10 +15,12 @@ import { EventDateHeader } from '@/features/event-date/components/event-date-hea
 import { OrderSummary, type SummaryLine } from '@/features/event-date/components/order-summary';
 import { tierLabel } from '@/features/event-date/seat-map/colors';
 import { clampQuantities, gaSummary, indexSeats, pruneSeats, seatName, seatSummary } from '@/features/event-date/selection';
+import { focusFirstInvalid } from '@/lib/focus-first-invalid';
 import { isApiError, type ApiError } from '@/lib/api/errors';
 import type { Availability, BookingRequest } from '@/lib/api/types';
 import { formatMoney } from '@/lib/format';
 import { uuid } from '@/lib/uuid';
+import { usePageTitle } from '@/lib/use-page-title';
 import { useCreateBooking } from '../api/create-booking';
 import { useDraft, writeDraft, type Draft } from '../draft';
 
@@ -33,6 +35,7 @@ export function CheckoutPage() {
   const detail = useEventDate(id);
   const availability = useAvailability(id);
   const [draft] = useDraft(id);
+  usePageTitle(detail.data ? `Checkout: ${detail.data.event.title}` : 'Checkout');
 
   if (detail.isPending || availability.isPending) return <LoadingState label="Loading checkout…" />;
   if (detail.isError || availability.isError) {
@@ -138,6 +141,7 @@ function CheckoutForm({
   const [fieldErrors, setFieldErrors] = useState<Partial<Record<'customerName' | 'paymentSource', string>>>({});
   const [failure, setFailure] = useState<{ error: ApiError | null; retryable: boolean } | null>(null);
   const [resolvingConflict, setResolvingConflict] = useState(false);
+  const formRef = useRef<HTMLFormElement>(null);
   // One key per checkout attempt. It survives retries of the same request
   // (double click, dropped connection) and is renewed once an answer is final.
   const attemptKey = useRef<string>(uuid());
@@ -185,7 +189,10 @@ function CheckoutForm({
     if (!customerName.trim()) errors.customerName = 'Enter the name to print on the tickets.';
     else if (customerName.trim().length > 200) errors.customerName = 'Use at most 200 characters.';
     setFieldErrors(errors);
-    if (Object.keys(errors).length) return;
+    if (Object.keys(errors).length) {
+      focusFirstInvalid(formRef.current);
+      return;
+    }
     setFailure(null);
     booking.mutate(
       { body, idempotencyKey: attemptKey.current },
@@ -220,7 +227,7 @@ function CheckoutForm({
   return (
     <div className="grid gap-6 lg:grid-cols-[1fr_22rem]">
       <Card className="p-5 sm:p-6">
-        <form noValidate onSubmit={submit} className="flex flex-col gap-5" aria-labelledby="checkout-heading">
+        <form ref={formRef} noValidate onSubmit={submit} className="flex flex-col gap-5" aria-labelledby="checkout-heading">
           <h2 id="checkout-heading" className="text-xl font-semibold text-stone-900">
             Checkout
           </h2>

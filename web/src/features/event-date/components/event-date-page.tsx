@@ -8,6 +8,7 @@ import type { EventDateDetail, GaAvailability, SeatedAvailability } from '@/lib/
 import { formatMoney } from '@/lib/format';
 import { NotFoundPage } from '@/components/not-found-page';
 import { isApiError } from '@/lib/api/errors';
+import { usePageTitle } from '@/lib/use-page-title';
 import { useAvailability } from '../api/get-availability';
 import { useEventDate } from '../api/get-event-date';
 import { tierLabel } from '../seat-map/colors';
@@ -29,6 +30,7 @@ export function EventDatePage() {
   const availability = useAvailability(id);
   const location = useLocation();
   const navigate = useNavigate();
+  usePageTitle(detail.data?.event.title);
   const conflict = (location.state as { conflict?: ConflictNotice } | null)?.conflict;
 
   if (!Number.isInteger(id) || id <= 0) return <NotFoundPage />;

@@ -4,10 +4,12 @@ import { Card } from '@/components/ui/card';
 import { EmptyState, ErrorState, LoadingState } from '@/components/ui/states';
 import type { EventDateSummary, EventSummary } from '@/lib/api/types';
 import { formatDateTime, formatMoney } from '@/lib/format';
+import { usePageTitle } from '@/lib/use-page-title';
 import { useEvents } from '../api/get-events';
 
 export function EventsPage() {
   const events = useEvents();
+  usePageTitle('Upcoming concerts');
   return (
     <div className="flex flex-col gap-6">
       <header>

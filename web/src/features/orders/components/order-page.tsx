@@ -6,6 +6,7 @@ import { NotFoundPage } from '@/components/not-found-page';
 import { ErrorState, LoadingState } from '@/components/ui/states';
 import { isApiError } from '@/lib/api/errors';
 import { formatDateTime, formatMoney, pluralize } from '@/lib/format';
+import { usePageTitle } from '@/lib/use-page-title';
 import { useOrder } from '../api/get-order';
 import { TicketList } from './ticket-list';
 
@@ -15,6 +16,7 @@ export function OrderPage() {
   const location = useLocation();
   const justBooked = Boolean((location.state as { justBooked?: boolean } | null)?.justBooked);
   const order = useOrder(id);
+  usePageTitle(justBooked ? 'Booking confirmed' : `Order #${id}`);
 
   if (!Number.isInteger(id) || id <= 0) return <NotFoundPage what="order" />;
   if (order.isPending) return <LoadingState label="Loading your order…" />;

@@ -5,12 +5,14 @@ import { EmptyState, ErrorState, LoadingState } from '@/components/ui/states';
 import { useAuth } from '@/features/auth/auth-provider';
 import type { Order } from '@/lib/api/types';
 import { formatDateTime, formatMoney, pluralize } from '@/lib/format';
+import { usePageTitle } from '@/lib/use-page-title';
 import { useOrders } from '../api/get-orders';
 
 export function OrdersPage() {
   const { user } = useAuth();
   // RequireAuth guarantees a user here.
   const orders = useOrders(user!.id);
+  usePageTitle('My orders');
   return (
     <div className="flex flex-col gap-6">
       <header>
