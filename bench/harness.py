@@ -710,6 +710,49 @@ def _db_cpu(db: BenchDB) -> int:
 
 # ----------------------------------------------------------------------------------------------- scenarios
 
+class WaitSampler:
+    """With --profile: what the run's database sessions are doing, sampled every 0.25 s (PostgreSQL:
+    pg_stat_activity state + wait event; MariaDB: processlist command + state). Mean sessions per kind."""
+
+    def __init__(self, db: BenchDB):
+        import threading
+        self.db, self.samples, self.counts = db, 0, {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        if self.db.backend == "sqlite":
+            return
+        eng = sa.create_engine(self.db.sync_url, poolclass=sa.NullPool)
+        if self.db.backend == "postgresql":
+            q = ("SELECT state || coalesce(' / ' || wait_event_type || ':' || wait_event, '') || "
+                 "CASE WHEN state = 'idle in transaction' THEN ' after ' || split_part(ltrim(query), ' ', 1) ELSE '' END, "
+                 "count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                 "GROUP BY 1")
+        else:
+            q = ("SELECT concat(command, ' / ', coalesce(nullif(state, ''), '-')), count(*) "
+                 "FROM information_schema.processlist WHERE db = database() AND id <> connection_id() GROUP BY 1")
+        with eng.connect() as conn:
+            while not self._stop.wait(0.25):
+                try:
+                    rows = conn.exec_driver_sql(q).all()
+                    conn.rollback()
+                except Exception:
+                    break
+                self.samples += 1
+                for kind, n in rows:
+                    self.counts[kind] = self.counts.get(kind, 0) + n
+        eng.dispose()
+
+    def stop(self) -> dict | None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        if not self.samples:
+            return None
+        return {k: round(v / self.samples, 1) for k, v in sorted(self.counts.items(), key=lambda kv: -kv[1])}
+
+
 class Run:
     def __init__(self, args, db: BenchDB, url: str, server: Server | None, tokens_file: Path, users: tuple[int, int]):
         self.args, self.db, self.url, self.server, self.tokens_file, self.users = args, db, url, server, tokens_file, users
@@ -745,10 +788,12 @@ class Run:
             spids = self.server_pids()
             s0, d0, m0 = sum(map(cpu_ticks, spids)), self.db_ticks(), machine_ticks()
             spies = self.start_profiler(scenario, conns, spids, duration) if self.args.profile else []
+            waits = WaitSampler(self.db) if self.args.profile else None
             t_start, wall0 = utcnow(), time.monotonic()
             try:
                 wrk, wrk_cpu = run_wrk(self.url, conns, duration, env, timeout_s)
             finally:
+                db_waits = waits.stop() if waits else None
                 for spy in spies:
                     try:
                         spy.wait(timeout=duration + 30)
@@ -789,6 +834,9 @@ class Run:
             "rss_peak_mb": [round(v, 1) for v in (vm_hwm_mb(p) for p in self.all_server_pids()) if v is not None],
             "started_utc": t_start.isoformat(timespec="seconds"), "drain_s": drain_s,
         }
+        if db_waits:
+            rec["db_sessions"] = db_waits
+            log(f"database sessions of the run (mean count by state / wait): {db_waits}")
         if exact and scenario == "sellout" and rec["requests"] < self.args.sellout_attempts:
             exact = False  # wrk's duration cap stopped it before every attempt was answered
         if show is not None and scenario != "browse":
@@ -877,10 +925,11 @@ class Run:
                     t.event_date_has_ticket_type.c.ticket_type_id == GA)).scalar_one()
             sold = self.args.sellout_tickets - rem
             out = {"sold": sold, "sold_out": rem == 0, "attempts_answered": rec["requests"],
+                   "sellout_attempts": self.args.sellout_attempts,
                    "time_to_sell_out_s": round((last - t_start).total_seconds(), 2) if last and rem == 0 else None,
                    "attempts": rec["requests"]}
-            if rem != 0:
-                rec["invariant"]["ok"] = False
+            if rem != 0 and rec["requests"] >= self.args.sellout_attempts:
+                rec["invariant"]["ok"] = False  # every attempt answered, demand > supply, yet tickets left
                 rec["invariant"]["problems"].append(f"not sold out: {rem} left")
             return out
 
@@ -975,8 +1024,18 @@ def _med(values):
     return statistics.median(vals) if vals else None
 
 
+def _normalize(r: dict) -> dict:
+    """Results of the first baseline run flagged a sell-out cut short by the time cap as an invariant failure."""
+    inv = r.get("invariant")
+    if r["scenario"] == "sellout" and inv and r.get("requests", 0) < r.get("sellout_attempts", 50_000):
+        inv["problems"] = [p for p in inv["problems"] if not p.startswith("not sold out")]
+        inv["ok"] = not inv["problems"]
+    return r
+
+
 def aggregate(records: list[dict]) -> list[dict]:
     """Median of every numeric field per (db, scenario, conns, workers), with the number of runs."""
+    records = [_normalize(r) for r in records]
     groups: dict[tuple, list[dict]] = {}
     for r in records:
         groups.setdefault((r["db"], r["scenario"], r["conns"], r["workers"]), []).append(r)
@@ -986,7 +1045,7 @@ def aggregate(records: list[dict]) -> list[dict]:
         for field in ("rps", "bookings_per_s", "tickets_per_s", "p50_ms", "p95_ms", "p99_ms", "max_ms", "s2xx",
                       "s409", "s4xx", "s5xx", "socket_errors", "timeouts", "wrk_cpu_pct", "server_cpu_pct",
                       "db_cpu_pct", "machine_busy_pct", "busy_before_pct", "conflict_rate", "time_to_sell_out_s",
-                      "sold", "p50_vs_0_sold", "in_flight", "ratio"):
+                      "sold", "p50_vs_0_sold", "in_flight", "ratio", "attempts_answered", "drain_s"):
             agg[field] = _med(r.get(field) for r in rs)
         agg["rss_peak_mb"] = max((max(r["rss_peak_mb"]) for r in rs if r.get("rss_peak_mb")), default=None)
         agg["invariant_ok"] = all(r.get("invariant", {}).get("ok", True) for r in rs)
@@ -1020,7 +1079,8 @@ def render_table(aggs: list[dict]) -> str:
         if a.get("time_to_sell_out_s") is not None:
             notes.append(f"sold {a['sold']:,.0f} in {a['time_to_sell_out_s']:.1f} s")
         elif a.get("sold") is not None:
-            notes.append(f"sold {a['sold']:,.0f}")
+            notes.append(f"NOT sold out: {a['sold']:,.0f} sold, {a['attempts_answered']:,.0f} attempts answered "
+                         f"before the time cap")
         if a.get("p50_vs_0_sold") is not None:
             notes.append(f"p50 / p50 at 0 sold = {a['p50_vs_0_sold']:.2f}")
         if a.get("in_flight"):
