@@ -10,7 +10,7 @@ export function EventDateHeader({ detail }: { detail: EventDateDetail }) {
         <time dateTime={detail.date} className="font-medium text-stone-900">
           {formatDateTime(detail.date)}
         </time>
-        <span aria-hidden="true">·</span>
+        <span aria-hidden="true" className="hidden sm:inline">·</span>
         <span>{detail.venue.name}</span>
         <Badge tone={detail.seatingMode === 'SEATED' ? 'violet' : 'brand'}>
           {detail.seatingMode === 'SEATED' ? 'Seated' : 'General admission'}

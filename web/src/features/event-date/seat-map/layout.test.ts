@@ -29,6 +29,6 @@ describe('seat map keyboard navigation', () => {
   });
 
   it('names every seat for screen readers', () => {
-    expect(layout.byId.get(id('A-3-4'))!.name).toBe('Section A, row 3, seat 4, GA, $45, wheelchair accessible');
+    expect(layout.byId.get(id('A-3-4'))!.name).toBe('Section A, row 3, seat 4, General, $45, wheelchair accessible');
   });
 });

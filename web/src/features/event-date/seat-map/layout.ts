@@ -1,4 +1,5 @@
 import type { Seat, SeatSection } from '@/lib/api/types';
+import { tierLabel } from './colors';
 
 export const PITCH = 14;
 export const RADIUS = 5;
@@ -48,7 +49,7 @@ export interface SeatMapLayout {
 }
 
 export function seatAccessibleName(p: { seat: Seat; section: string; row: string }, price: string): string {
-  const parts = [`Section ${p.section}, row ${p.row}, seat ${p.seat.number}`, p.seat.ticketType, price];
+  const parts = [`Section ${p.section}, row ${p.row}, seat ${p.seat.number}`, tierLabel(p.seat.ticketType), price];
   if (p.seat.accessible) parts.push('wheelchair accessible');
   if (!p.seat.available) parts.push('unavailable');
   return parts.join(', ');
