@@ -54,6 +54,7 @@ export function seatedAvailability(taken: string[] = []): SeatedAvailability {
             number,
             ...tier,
             available: !taken.includes(label),
+            status: taken.includes(label) ? ('sold' as const) : ('available' as const),
             accessible: ri === 2 && number === 4,
           };
         }),

@@ -11,6 +11,7 @@ import { isApiError } from '@/lib/api/errors';
 import { usePageTitle } from '@/lib/use-page-title';
 import { useAvailability } from '../api/get-availability';
 import { useEventDate } from '../api/get-event-date';
+import { useLiveAvailability } from '../api/live-availability';
 import { tierLabel } from '../seat-map/colors';
 import { SeatMap } from '../seat-map/seat-map';
 import { clampQuantities, gaSummary, indexSeats, pruneSeats, seatName, seatSummary, type Quantities } from '../selection';
@@ -28,6 +29,7 @@ export function EventDatePage() {
   const id = Number(params.eventDateId);
   const detail = useEventDate(id);
   const availability = useAvailability(id);
+  useLiveAvailability(id, detail.isSuccess);
   const location = useLocation();
   const navigate = useNavigate();
   usePageTitle(detail.data?.event.title);

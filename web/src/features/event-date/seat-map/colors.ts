@@ -8,6 +8,7 @@ const FALLBACK = ['#15803d', '#be185d', '#4d7c0f', '#1d4ed8', '#a16207'];
 
 export const SELECTED_FILL = '#1c1917';
 export const UNAVAILABLE_FILL = '#d6d3d1';
+export const HELD_STROKE = '#78716c';
 
 export function tierColors(ticketTypes: readonly string[]): Map<string, string> {
   const map = new Map<string, string>();

@@ -51,7 +51,7 @@ export interface SeatMapLayout {
 export function seatAccessibleName(p: { seat: Seat; section: string; row: string }, price: string): string {
   const parts = [`Section ${p.section}, row ${p.row}, seat ${p.seat.number}`, tierLabel(p.seat.ticketType), price];
   if (p.seat.accessible) parts.push('wheelchair accessible');
-  if (!p.seat.available) parts.push('unavailable');
+  if (!p.seat.available) parts.push(p.seat.status === 'held' ? 'on hold, unavailable' : 'unavailable');
   return parts.join(', ');
 }
 

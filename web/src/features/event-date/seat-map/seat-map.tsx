@@ -4,7 +4,7 @@ import { DialogContent, DialogRoot, DialogTrigger } from '@/components/ui/dialog
 import type { SeatSection } from '@/lib/api/types';
 import { cn } from '@/lib/cn';
 import { formatMoney } from '@/lib/format';
-import { SELECTED_FILL, UNAVAILABLE_FILL, tierColors, tierLabel } from './colors';
+import { HELD_STROKE, SELECTED_FILL, UNAVAILABLE_FILL, tierColors, tierLabel } from './colors';
 import { layoutSeatMap, moveFocus, RADIUS, type Box, type Direction, type PlacedSeat, type SeatMapLayout } from './layout';
 
 export interface SeatMapProps {
@@ -275,7 +275,8 @@ interface SeatShapeProps {
 
 const SeatShape = memo(function SeatShape({ placed, fill, selected, tabbable }: SeatShapeProps) {
   const { seat, x, y, name } = placed;
-  const color = !seat.available ? UNAVAILABLE_FILL : selected ? SELECTED_FILL : fill;
+  const held = !seat.available && seat.status === 'held';
+  const color = held ? 'none' : !seat.available ? UNAVAILABLE_FILL : selected ? SELECTED_FILL : fill;
   const props = {
     'data-seat-id': seat.seatId,
     role: 'checkbox',
@@ -284,8 +285,8 @@ const SeatShape = memo(function SeatShape({ placed, fill, selected, tabbable }: 
     'aria-label': name,
     tabIndex: tabbable ? 0 : -1,
     fill: color,
-    stroke: selected ? fill : 'none',
-    strokeWidth: selected ? 2 : 0,
+    stroke: held ? HELD_STROKE : selected ? fill : 'none',
+    strokeWidth: held ? 1.5 : selected ? 2 : 0,
     className: cn('outline-none', seat.available ? 'cursor-pointer' : 'cursor-not-allowed'),
   } as const;
   if (seat.accessible) {
@@ -335,7 +336,13 @@ function Legend({ types, colors }: { types: [string, number][]; colors: Map<stri
       </li>
       <li className="flex items-center gap-2">
         <Swatch color={UNAVAILABLE_FILL} />
-        Unavailable
+        Sold
+      </li>
+      <li className="flex items-center gap-2">
+        <svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true">
+          <circle cx="7" cy="7" r="5" fill="none" stroke={HELD_STROKE} strokeWidth="1.5" />
+        </svg>
+        On hold (may free up)
       </li>
       <li className="flex items-center gap-2">
         <svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true">
@@ -368,7 +375,7 @@ function HelpDialog() {
           <li>Choose a section above the map to zoom in on it, or use + and −. Drag the map to pan.</li>
           <li>Tab moves into the map; the arrow keys move from seat to seat, Home and End jump to the ends of a row.</li>
           <li>Space or Enter selects or releases the seat in focus.</li>
-          <li>Colours show the price zone; grey seats are taken; square seats are wheelchair accessible.</li>
+          <li>Colours show the price zone; grey seats are sold, outlined ones are held in someone's cart and may free up; square seats are wheelchair accessible.</li>
         </ul>
       </DialogContent>
     </DialogRoot>
