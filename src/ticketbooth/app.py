@@ -16,6 +16,10 @@ from ticketbooth.holds.router import router as holds_router
 from ticketbooth.live.router import router as live_router
 from ticketbooth.live.service import AvailabilityBroker
 from ticketbooth.limits import BodySizeLimit
+from ticketbooth.observability import install_observability
+from ticketbooth.openapi_errors import install_common_error_responses
+from ticketbooth.ratelimit import install_rate_limits
+from ticketbooth.security_headers import install_docs, install_security_headers
 from ticketbooth.orders.router import router as orders_router
 from ticketbooth.web import mount_spa
 
@@ -52,11 +56,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
+        docs_url=None,  # served offline by install_docs
+        redoc_url=None,
     )
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for router in (catalog_router, live_router, booking_router, holds_router, orders_router, accounts_router, health_router):
         app.include_router(router)
+    install_rate_limits(app, settings)
+    install_docs(app)
+    install_common_error_responses(app)
+    install_security_headers(app, settings)
+    install_observability(app, settings)  # outermost: request id and timing cover everything above
     mount_spa(app, settings.web_dist)
     return app

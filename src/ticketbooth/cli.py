@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from ticketbooth.config import get_settings
 from ticketbooth.db import migrate
 from ticketbooth.db.database import Database, ensure_sqlite_folder
+from ticketbooth.observability import prepare_multiprocess_metrics
 from ticketbooth.seed import demo
 
 log = logging.getLogger("ticketbooth")
@@ -129,6 +130,7 @@ def cmd_serve(args) -> None:
     _migrate_with_retry(settings.database_url)
     if not args.no_seed and asyncio.run(_seed_if_empty()):
         log.warning("empty database: demo data seeded (customer %s)", demo.DEMO_CUSTOMER["email"])
+    prepare_multiprocess_metrics(args.workers)
     uvicorn.run(
         "ticketbooth.app:create_app",
         factory=True,
@@ -137,6 +139,8 @@ def cmd_serve(args) -> None:
         workers=args.workers,
         log_level=settings.log_level,
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        access_log=False,  # the app writes its own access lines, with the request id
         timeout_graceful_shutdown=30,
     )
 

@@ -1,12 +1,13 @@
 from datetime import timedelta
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 from fastapi.responses import Response
 
 from ticketbooth.accounts import service
 from ticketbooth.accounts.schemas import LoginRequest, LoginResponse, SignupRequest, UserOut
 from ticketbooth.dependencies import CurrentUserDep, DbDep, SettingsDep
 from ticketbooth.errors import Forbidden, Unauthorized, UserExists, ValidationFailed, responses
+from ticketbooth.ratelimit import RateLimited, limit_ip, login_attempt
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 
@@ -15,8 +16,9 @@ router = APIRouter(prefix="/api", tags=["accounts"])
     "/signup",
     status_code=status.HTTP_201_CREATED,
     response_model=UserOut,
-    responses=responses(UserExists, ValidationFailed),
+    responses=responses(UserExists, ValidationFailed, RateLimited),
     summary="Register a customer account",
+    dependencies=[limit_ip("signup")],
 )
 async def signup(body: SignupRequest, db: DbDep) -> dict:
     return await service.register(db, body)
@@ -25,13 +27,15 @@ async def signup(body: SignupRequest, db: DbDep) -> dict:
 @router.post(
     "/login",
     response_model=LoginResponse,
-    responses=responses(Unauthorized, ValidationFailed),
+    responses=responses(Unauthorized, ValidationFailed, RateLimited),
     summary="Log in with email (or username) and password",
+    dependencies=[limit_ip("login")],
 )
-async def login(body: LoginRequest, db: DbDep, settings: SettingsDep) -> dict:
-    token, user = await service.login(
-        db, login_name=body.email, password=body.password, token_ttl=timedelta(hours=settings.token_ttl_hours)
-    )
+async def login(body: LoginRequest, db: DbDep, settings: SettingsDep, request: Request) -> dict:
+    async with login_attempt(request, body.email):  # failed logins per account are throttled
+        token, user = await service.login(
+            db, login_name=body.email, password=body.password, token_ttl=timedelta(hours=settings.token_ttl_hours)
+        )
     return {"token": token, "user": user}
 
 

@@ -23,6 +23,8 @@ from ticketbooth.errors import (
     responses,
 )
 
+from ticketbooth.ratelimit import RateLimited, limit_ip, limit_user
+
 router = APIRouter(prefix="/api", tags=["booking"])
 
 IdempotencyKey = Annotated[
@@ -61,8 +63,10 @@ LegacyIdempotencyKey = Annotated[
         EventDatePast,
         IdempotencyKeyReused,
         ServiceUnavailable,
+        RateLimited,
     ),
     summary="Book GA tickets (`tiers`) or specific seats (`seats`): all or nothing",
+    dependencies=[limit_ip("bookings_ip"), limit_user("bookings_user")],
 )
 async def create_booking(
     body: BookingRequest,

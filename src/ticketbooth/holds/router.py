@@ -24,6 +24,8 @@ from ticketbooth.errors import (
 from ticketbooth.holds import service
 from ticketbooth.holds.schemas import HoldOut
 
+from ticketbooth.ratelimit import RateLimited, limit_ip, limit_user
+
 router = APIRouter(prefix="/api", tags=["holds"])
 HoldId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
@@ -35,8 +37,10 @@ HoldId = Annotated[int, Path(ge=1, le=2**63 - 1)]
     responses=responses(
         Unauthorized, NotFound, InsufficientInventory, SeatAlreadyTaken, ValidationFailed, OrderLimitExceeded,
         SeatingModeMismatch, UnknownTicketType, UnknownSeat, TicketTypeMismatch, EventDatePast, ServiceUnavailable,
+        RateLimited,
     ),
     summary="Reserve tickets or seats for a limited time (same body as a booking)",
+    dependencies=[limit_ip("holds_ip"), limit_user("holds_user")],
     description=(
         "Held inventory is unavailable to everyone else until `expiresAt` (default 10 minutes). Book it with "
         "`POST /api/bookings` and `{\"holdId\": ...}`; a new hold on the same show replaces your previous one. "

@@ -1,0 +1,236 @@
+"""Request ids, JSON logs and Prometheus metrics.
+
+* Every request gets an id: a well-formed incoming `X-Request-ID` is kept, otherwise a new one is made. It is
+  returned in the `X-Request-ID` response header and added to every log line written while the request runs.
+* Logs are JSON lines on stderr (TICKETBOOTH_LOG_FORMAT=json, the default) with one access line per request.
+  Request bodies are never logged, so neither are passwords.
+* GET /metrics serves Prometheus metrics: request latency by route template, bookings, booking/hold conflicts,
+  holds and rate-limit rejections. With several worker processes (`ticketbooth serve --workers N`) the numbers
+  of all workers are added up through PROMETHEUS_MULTIPROC_DIR (`ticketbooth serve` makes one when unset).
+  Separate instances behind a load balancer are scraped one by one, as Prometheus expects.
+"""
+
+import json
+import logging
+import os
+import re
+import sys
+import tempfile
+import time
+import uuid
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import multiprocess
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ticketbooth.config import Settings
+from ticketbooth.errors import AppError
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+REQUEST_ID_HEADER = "X-Request-ID"
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:=+/@-]{1,128}$")
+
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+access_log = logging.getLogger("ticketbooth.access")
+
+# --- metrics -------------------------------------------------------------------------------------------------
+
+REQUEST_LATENCY = Histogram(
+    "ticketbooth_http_request_duration_seconds",
+    "Time from request to the end of the response, by route template.",
+    ["method", "route", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+BOOKINGS = Counter("ticketbooth_bookings", "Bookings answered 201 (idempotent replays included).")
+CONFLICTS = Counter(
+    "ticketbooth_conflicts",
+    "Booking and hold requests refused with 409, by operation and error code (e.g. SEAT_ALREADY_TAKEN).",
+    ["operation", "reason"],
+)
+HOLDS = Counter("ticketbooth_holds", "Holds placed (created) and given back (released) through the API.", ["action"])
+RATE_LIMITED = Counter("ticketbooth_rate_limited", "Requests answered 429 by a rate limit, by rule.", ["rule"])
+
+
+def _count_domain(method: str, route: str, status: int, error_code: str | None) -> None:
+    if route == "/api/bookings" and method == "POST":
+        if status == 201:
+            BOOKINGS.inc()
+        elif status == 409:
+            CONFLICTS.labels(operation="booking", reason=error_code or "CONFLICT").inc()
+    elif route.startswith("/api/holds"):
+        if method == "POST" and status == 201:
+            HOLDS.labels(action="created").inc()
+        elif method == "POST" and status == 409:
+            CONFLICTS.labels(operation="hold", reason=error_code or "CONFLICT").inc()
+        elif method == "DELETE" and 200 <= status < 300:
+            HOLDS.labels(action="released").inc()
+
+
+def prepare_multiprocess_metrics(workers: int) -> None:
+    """Called by `ticketbooth serve` before the workers start: one shared, empty folder for their metrics."""
+    folder = os.environ.get(MULTIPROC_ENV)
+    if not folder:
+        if workers <= 1:
+            return
+        folder = tempfile.mkdtemp(prefix="ticketbooth-metrics-")
+        os.environ[MULTIPROC_ENV] = folder
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):  # numbers of an earlier run must not be added to this one
+        stale.unlink()
+
+
+def _metrics_registry() -> CollectorRegistry:
+    if os.environ.get(MULTIPROC_ENV):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return registry
+    return REGISTRY
+
+
+def metrics_endpoint() -> Response:
+    return Response(generate_latest(_metrics_registry()), media_type=CONTENT_TYPE_LATEST)
+
+
+# --- logging -------------------------------------------------------------------------------------------------
+
+_STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "color_message"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        data = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds").replace(
+                "+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = getattr(record, "request_id", None)
+        if request_id:
+            data["request_id"] = request_id
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD_ATTRS and key != "request_id" and not key.startswith("_"):
+                data[key] = value
+        if record.exc_info:
+            data["exception"] = self.formatException(record.exc_info)
+        return json.dumps(data, default=str)
+
+
+class _RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(record, "request_id", None):
+            record.request_id = request_id_var.get() or "-"
+        return True
+
+
+def configure_logging(settings: Settings) -> None:
+    """One stderr handler on the root logger (JSON or text, with the request id); uvicorn's loggers go to it."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler._ticketbooth = True  # type: ignore[attr-defined]
+    if settings.log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
+    handler.addFilter(_RequestIdFilter())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        # ours from an earlier create_app, or a plain console handler (logging.basicConfig); others are kept
+        if getattr(old, "_ticketbooth", False) or type(old) is logging.StreamHandler:
+            root.removeHandler(old)
+    root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > logging.WARNING:
+        root.setLevel(logging.WARNING)
+    logging.getLogger("ticketbooth").setLevel(settings.log_level.upper())
+    for name in ("uvicorn", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+    uvicorn_access = logging.getLogger("uvicorn.access")  # replaced by ticketbooth.access, with the request id
+    uvicorn_access.handlers.clear()
+    uvicorn_access.propagate = False
+
+
+# --- the middleware ------------------------------------------------------------------------------------------
+
+
+def _incoming_request_id(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            candidate = value.decode("latin-1")
+            return candidate if _VALID_REQUEST_ID.match(candidate) else None
+    return None
+
+
+def _route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    # never the raw path: unknown URLs must not create new time series
+    return path if path else "unmatched"
+
+
+class ObservabilityMiddleware:
+    def __init__(self, app: ASGIApp, *, settings: Settings):
+        self.app = app
+        self.settings = settings
+        self.access_log_enabled = settings.access_log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            if scope["type"] == "lifespan":
+                # Logging is set up when a server starts the app, not when the app is only built (for its
+                # OpenAPI schema, say): only then is this process the server's.
+                configure_logging(self.settings)
+            await self.app(scope, receive, send)
+            return
+        request_id = _incoming_request_id(scope) or uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            method = scope["method"]
+            route = _route_template(scope)
+            REQUEST_LATENCY.labels(method=method, route=route, status=str(status)).observe(elapsed)
+            error_code = scope.get("state", {}).get("error_code")
+            _count_domain(method, route, status, error_code)
+            if self.access_log_enabled:
+                access_log.info(
+                    "%s %s %d", method, scope["path"], status,
+                    extra={"method": method, "path": scope["path"], "route": route, "status": status,
+                           "duration_ms": round(elapsed * 1000, 2),
+                           "client": scope["client"][0] if scope.get("client") else None},
+                )
+            request_id_var.reset(token)
+
+
+def install_observability(app: FastAPI, settings: Settings) -> None:
+    # Remember the error code of a domain error, so the middleware can count conflicts by reason.
+    app_error_handler = app.exception_handlers[AppError]
+
+    async def _app_error(request: Request, exc: AppError):
+        request.state.error_code = exc.code
+        return await app_error_handler(request, exc)
+
+    app.add_exception_handler(AppError, _app_error)
+
+    if settings.metrics_enabled:
+        app.add_api_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)
+    app.add_middleware(ObservabilityMiddleware, settings=settings)
+
