@@ -58,7 +58,7 @@ test('two people book the same seat at once: exactly one gets it, the other is t
     return (await won.isVisible()) ? 'won' : 'lost';
   };
   const results = [await outcome(a), await outcome(b)];
-  expect(results.sort()).toEqual(['lost', 'won']);
+  expect([...results].sort()).toEqual(['lost', 'won']);
 
   const loser = results[0] === 'lost' ? a : b;
   const loserExtra = loser === a ? extraA : extraB;
@@ -117,4 +117,24 @@ test('a dropped connection shows a retry, never a blank page; the retry books on
   expect(keys).toHaveLength(2);
   expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
   expect(keys[1]).toBe(keys[0]);
+});
+
+test('the map follows live availability: a seat sold elsewhere turns grey without a reload', async ({ page, request }) => {
+  const seatedId = await findEventDateId(request, 'SEATED');
+  await page.goto(`/event-dates/${seatedId}`);
+  await page.getByRole('button', { name: 'Section F' }).click();
+  const target = freeSeats(page, 'F').nth(7);
+  const prefix = seatPrefix((await target.getAttribute('aria-label'))!);
+  const seatId = Number(await target.getAttribute('data-seat-id'));
+
+  const rival = await newCustomer(request);
+  const login = await request.post('/api/login', { data: rival });
+  const { token } = (await login.json()) as { token: string };
+  const res = await request.post('/api/bookings', {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { eventDateId: seatedId, customerName: 'Riley Rival', paymentSource: 'tok_visa', seats: [{ seatId }] },
+  });
+  expect(res.status()).toBe(201);
+
+  await expect(page.locator(`svg [role="checkbox"][aria-label^="${prefix},"]`)).toHaveAttribute('aria-disabled', 'true', { timeout: 15_000 });
 });

@@ -152,11 +152,22 @@ function CheckoutForm({
 
   async function handleConflict(error: ApiError) {
     setResolvingConflict(true);
-    let fresh: Availability | null = null;
-    try {
-      fresh = await queryClient.fetchQuery({ ...availabilityQueryOptions(eventDateId), staleTime: 0 });
-    } catch {
-      fresh = null;
+    // A fetch already in flight may predate the sale: cancel it and read anew.
+    const refetch = async (): Promise<Availability | null> => {
+      const key = availabilityQueryOptions(eventDateId).queryKey;
+      await queryClient.refetchQueries({ queryKey: key, exact: true, type: 'all' }, { cancelRefetch: true });
+      const state = queryClient.getQueryState(key);
+      return state?.status === 'success' && state.fetchStatus === 'idle' ? (queryClient.getQueryData(key) ?? null) : null;
+    };
+    let fresh = await refetch();
+    const stillFree = (a: Availability | null) =>
+      error.code === 'SEAT_ALREADY_TAKEN' && draft.kind === 'SEATED' && a?.seatingMode === 'SEATED'
+        ? pruneSeats(draft.seatIds, indexSeats(a.sections)).lost.length === 0
+        : false;
+    if (fresh === null || stillFree(fresh)) {
+      // The sale may be a moment from showing up (another server process): look once more.
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      fresh = (await refetch()) ?? fresh;
     }
     let notice: ConflictNotice;
     if (error.code === 'SEAT_ALREADY_TAKEN' && draft.kind === 'SEATED' && fresh?.seatingMode === 'SEATED') {
