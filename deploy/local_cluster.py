@@ -2,7 +2,8 @@
 behind Debian's nginx (its own config, pid, logs and temp files in a state folder; the system nginx is
 never touched).
 
-    deploy/local-cluster up [--instances 3] [--port 8080] [--database-url URL] [--seed-demo] [--state-dir DIR]
+    deploy/local-cluster up [--instances 3] [--port 8080] [--database-url URL] [--seed-demo]
+                            [--no-catalog-cache] [--state-dir DIR]
     deploy/local-cluster status | rolling-restart | down [--state-dir DIR]
     deploy/local-cluster drain N | undrain N [--state-dir DIR]
 
@@ -163,6 +164,7 @@ http {{
     uwsgi_temp_path {d}/tmp/uwsgi;
     scgi_temp_path {d}/tmp/scgi;
     proxy_cache_path {d}/cache keys_zone=catalog:10m max_size=100m inactive=60s use_temp_path=off;
+    map $host $catalog_nocache {{ default {0 if self.state.get('catalog_cache', True) else 1}; }}
 
     upstream ticketbooth {{
 {servers}
@@ -239,7 +241,7 @@ http {{
 
     # --- commands ----------------------------------------------------------------------------------------
 
-    def up(self, instances: int, port: int, database_url: str, seed: bool) -> None:
+    def up(self, instances: int, port: int, database_url: str, seed: bool, catalog_cache: bool = True) -> None:
         if not Path(NGINX).exists():
             raise SystemExit(f"local-cluster: no nginx at {NGINX} (apt-get install nginx-light, or TICKETBOOTH_NGINX)")
         if self.state and any(alive(i.get("pid")) for i in self.state.get("instances", [])):
@@ -247,6 +249,7 @@ http {{
         self.state = {
             "database_url": database_url,
             "python": sys.executable,
+            "catalog_cache": catalog_cache,
             "nginx": {"port": port or free_port()},
             "instances": [{"port": free_port(), "pid": None, "drained": False} for _ in range(instances)],
         }
@@ -336,6 +339,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8080, help="nginx port (0: a free one)")
     parser.add_argument("--database-url", default=os.environ.get("TICKETBOOTH_DATABASE_URL"))
     parser.add_argument("--seed-demo", action="store_true", help="seed the demo data into an empty database")
+    parser.add_argument("--no-catalog-cache", action="store_true", help="up: no 1 s micro-cache of catalog reads in nginx")
     parser.add_argument("--json", action="store_true", help="print the cluster's state as JSON")
     args = parser.parse_args(argv)
 
@@ -346,7 +350,7 @@ def main(argv: list[str] | None = None) -> None:
         if not args.database_url:
             raise SystemExit("local-cluster: give --database-url or TICKETBOOTH_DATABASE_URL "
                              "(e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/ticketbooth)")
-        cluster.up(args.instances, args.port, args.database_url, args.seed_demo)
+        cluster.up(args.instances, args.port, args.database_url, args.seed_demo, not args.no_catalog_cache)
         POINTER.parent.mkdir(parents=True, exist_ok=True)
         POINTER.write_text(str(cluster.dir))
         result: object = cluster.status()
