@@ -36,8 +36,10 @@ class ServerProcess:
             "TICKETBOOTH_DATABASE_URL": database_url,
             "TICKETBOOTH_WEB_DIST": "/nonexistent",
             # Many server processes share one database server during a run: stay well inside max_connections.
-            "TICKETBOOTH_DB_POOL_SIZE": "5",
-            "TICKETBOOTH_DB_MAX_OVERFLOW": "5",
+            "TICKETBOOTH_DB_POOL_SIZE": "8",
+            "TICKETBOOTH_DB_MAX_OVERFLOW": "8",
+            # Race tests queue hundreds of requests on those connections, on a 2-core machine.
+            "TICKETBOOTH_DB_POOL_TIMEOUT_S": "60",
             **(env or {}),
         }
         self._log = open(self.log_path, "wb")
