@@ -1129,7 +1129,8 @@ BEGIN, END = "<!-- bench:generated:begin -->", "<!-- bench:generated:end -->"
 def cmd_report(args) -> None:
     files = sorted(RESULTS.glob("*.json"))
     results = [json.loads(f.read_text()) for f in files]
-    results = [r for r in results if r.get("label") == args.label and not r.get("quick")]
+    # Interrupted runs (SIGTERM/Ctrl-C before the end) keep their ceilings but no records: left out.
+    results = [r for r in results if r.get("label") == args.label and not r.get("quick") and r.get("records")]
     if not results:
         sys.exit(f"no results with label {args.label!r} in {RESULTS}")
     records = [rec for r in results for rec in r["records"]]
