@@ -62,7 +62,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for router in (catalog_router, live_router, booking_router, holds_router, orders_router, accounts_router, health_router):
+    for router in (
+        catalog_router, live_router, booking_router, holds_router, orders_router, accounts_router, health_router
+    ):
         app.include_router(router)
     install_rate_limits(app, settings)
     install_docs(app)
