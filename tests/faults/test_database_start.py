@@ -24,17 +24,17 @@ def run_cli(database_url: str, *args: str, wait_s: float = 2, timeout: float = 6
 def test_unreachable_server_is_retried_with_backoff_then_reported(url):
     url = url.format(port=free_port())  # nothing listens there
     started = time.monotonic()
-    result = run_cli(url, wait_s=2.5)
+    result = run_cli(url, wait_s=5)
     took = time.monotonic() - started
 
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     retries = [line for line in result.stderr.splitlines() if "not reachable" in line and "retrying in" in line]
-    assert len(retries) >= 2, result.stderr  # 0.5s, 1s, 1s (the rest of the 2.5s)
+    assert len(retries) >= 2, result.stderr  # 0.5s, 1s, 2s, then what is left of the 5s
     assert "retrying in 0.5s" in retries[0] and "retrying in 1.0s" in retries[1]
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("ticketbooth: the database at ") and "still not reachable after 2.5s" in last, last
-    assert 2.5 <= took < 30
+    assert last.startswith("ticketbooth: the database at ") and "still not reachable after 5s" in last, last
+    assert 5 <= took < 40
 
 
 def test_sqlite_file_that_cannot_be_created_is_reported_at_once(tmp_path):

@@ -36,7 +36,8 @@ class CliServer:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "ticketbooth", "serve", "--port", str(self.port), "--no-seed"],
             env={**os.environ, "TICKETBOOTH_DATABASE_URL": database_url, "TICKETBOOTH_WEB_DIST": "/nonexistent",
-                 "TICKETBOOTH_RATE_LIMIT_ENABLED": "false", "TICKETBOOTH_DB_LOCK_TIMEOUT_MS": "60000", **env},
+                 "TICKETBOOTH_RATE_LIMIT_ENABLED": "false", "TICKETBOOTH_DB_LOCK_TIMEOUT_MS": "60000",
+                 "TICKETBOOTH_SQLITE_BUSY_TIMEOUT_MS": "60000", **env},
             cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT,
         )
 
@@ -93,15 +94,16 @@ def test_sigterm_lets_in_flight_bookings_finish(database, factory):
                         return exc
 
                 in_flight = [asyncio.create_task(book(i)) for i in range(IN_FLIGHT)]
-                await asyncio.sleep(2.0)  # every request is sent and waits on the lock inside the database
+                await asyncio.sleep(3.0)  # every request is sent and waits on the lock inside the database
                 assert not any(task.done() for task in in_flight), "requests were not in flight at SIGTERM"
                 server.process.send_signal(signal.SIGTERM)
                 await asyncio.sleep(1.0)
                 # Shutting down: new connections are refused (a load balancer sends them elsewhere).
-                try:
-                    late = await httpx.AsyncClient(timeout=5).get(f"{server.url}/health")
-                except httpx.ConnectError as exc:
-                    late = exc
+                async with httpx.AsyncClient(timeout=5) as fresh:  # a new connection, not a pooled one
+                    try:
+                        late = await fresh.get(f"{server.url}/health")
+                    except httpx.ConnectError as exc:
+                        late = exc
                 assert server.process.poll() is None, "exited with requests in flight"
                 released_at = time.monotonic()
                 release.set()
