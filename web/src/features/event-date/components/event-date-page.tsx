@@ -105,7 +105,7 @@ function GaSection({ detail, availability }: { detail: EventDateDetail; availabi
   const soldOut = tiers.every((t) => t.remaining === 0);
 
   return (
-    <div className="grid gap-6 lg:grid-cols-[1fr_22rem]">
+    <div className={soldOut ? 'grid max-w-3xl gap-6' : 'grid gap-6 lg:grid-cols-[1fr_22rem]'}>
       <section aria-labelledby="tiers-heading" className="flex flex-col gap-3">
         <h2 id="tiers-heading" className="text-lg font-semibold text-stone-900">
           Tickets
@@ -120,6 +120,7 @@ function GaSection({ detail, availability }: { detail: EventDateDetail; availabi
         {notice && <Alert tone="warning">{notice}</Alert>}
         <GaTierPicker tiers={tiers} quantities={quantities} maxPerOrder={detail.maxTicketsPerOrder} onChange={setQuantities} />
       </section>
+      {!soldOut && (
       <aside className="lg:sticky lg:top-4 lg:self-start">
         <OrderSummary
           lines={summary.lines.map((l) => ({
@@ -134,6 +135,7 @@ function GaSection({ detail, availability }: { detail: EventDateDetail; availabi
           footer={<CheckoutLink id={detail.id} disabled={summary.count === 0} />}
         />
       </aside>
+      )}
     </div>
   );
 }

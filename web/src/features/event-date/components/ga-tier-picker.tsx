@@ -62,6 +62,7 @@ function TierRow({
           </p>
         )}
       </div>
+      {!soldOut && (
       <div className="flex items-center gap-2 self-start sm:self-auto">
         <button
           type="button"
@@ -98,6 +99,7 @@ function TierRow({
           +
         </button>
       </div>
+      )}
     </div>
   );
 }
