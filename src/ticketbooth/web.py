@@ -16,7 +16,7 @@ def mount_spa(app: FastAPI, dist: Path) -> None:
         return
     root = dist.resolve()
 
-    @app.get("/{path:path}", include_in_schema=False)
+    @app.api_route("/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
     async def spa(path: str, _request: Request):
         if path.startswith(_NOT_SPA):
             return JSONResponse(error_body("NOT_FOUND", "Not found"), status_code=404)
