@@ -403,6 +403,16 @@ def _raise_nofile() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
 
 
+def _server_preexec() -> None:
+    """More file descriptors, and SIGTERM to the server if the harness dies without cleaning up (e.g. SIGKILL)."""
+    _raise_nofile()
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -498,7 +508,7 @@ class Server:
             [sys.executable, "-m", "ticketbooth", "serve", "--workers", str(workers), "--no-seed", "--host",
              "127.0.0.1", "--port", str(self.port)],
             env=env, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
-            preexec_fn=_raise_nofile)
+            preexec_fn=_server_preexec)
         self.workers = workers
 
     def wait_ready(self, timeout: float = 60) -> None:
@@ -569,7 +579,7 @@ def run_wrk(url: str, conns: int, duration: float, env: dict, timeout_s: float, 
     cmd = ["wrk", "-t", str(min(threads, conns)), "-c", str(conns), "-d", f"{max(1, round(duration))}s",
            "--timeout", f"{timeout_s:g}s", "-s", str(LUA), url]
     proc = subprocess.Popen(cmd, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True, preexec_fn=_raise_nofile)
+                            start_new_session=True, preexec_fn=_server_preexec)
     try:
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
