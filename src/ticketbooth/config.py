@@ -19,7 +19,11 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL: sqlite+aiosqlite, postgresql+asyncpg or mysql+asyncmy.",
     )
     db_pool_size: int = Field(default=10, description="Connections kept open per server process.")
-    db_max_overflow: int = Field(default=20, description="Extra connections allowed under bursts.")
+    db_max_overflow: int = Field(
+        default=10,
+        description="Extra connections allowed under bursts. Mind the database's max_connections: every server "
+        "process (instance x worker) may open pool size + overflow.",
+    )
     database_replica_url: str | None = Field(
         default=None,
         description="Optional read replica (e.g. HAProxy's replica port of a Patroni cluster) for catalog pages "
