@@ -49,7 +49,7 @@ class ServerProcess:
             env=full_env, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT,
         )
 
-    def wait_ready(self, timeout: float = 30) -> "ServerProcess":
+    def wait_ready(self, timeout: float = 90) -> "ServerProcess":
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
