@@ -1,6 +1,6 @@
 import { defineConfig, devices } from '@playwright/test';
+import { port, SHORT_HOLD_TTL_SECONDS, shortHoldPort } from './e2e/ports';
 
-const port = Number(process.env.E2E_PORT ?? 4173);
 const baseURL = `http://127.0.0.1:${port}`;
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -37,13 +37,24 @@ export default defineConfig({
       use: { ...devices['Desktop Chrome'], viewport: { width: 1280, height: 800 }, channel: undefined },
     },
   ],
-  webServer: {
-    command: 'node e2e/serve.mjs',
-    url: `${baseURL}/health`,
-    reuseExistingServer: false,
-    timeout: 120_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-    env: { E2E_PORT: String(port) },
-  },
+  webServer: [
+    {
+      command: 'node e2e/serve.mjs',
+      url: `${baseURL}/health`,
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env: { E2E_PORT: String(port) },
+    },
+    {
+      command: 'node e2e/serve.mjs',
+      url: `http://127.0.0.1:${shortHoldPort}/health`,
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env: { E2E_PORT: String(shortHoldPort), TICKETBOOTH_HOLD_TTL_SECONDS: String(SHORT_HOLD_TTL_SECONDS) },
+    },
+  ],
 });

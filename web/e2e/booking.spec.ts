@@ -34,6 +34,8 @@ test('the demo customer logs in, books GA tickets (a double click books once) an
 
   await page.getByRole('link', { name: 'Continue to checkout' }).click();
   await expect(page.getByLabel('Name on the tickets')).toHaveValue(DEMO.name);
+  // The tickets are held while paying, with the time left on screen.
+  await expect(page.getByRole('timer')).toHaveText(/^(10:00|09:[45]\d)$/);
   await page.getByLabel('Test Mastercard').check();
   const pay = page.getByRole('button', { name: `Pay ${money(total)}` });
   // An impatient double click: the Idempotency-Key makes it one booking.
@@ -52,8 +54,8 @@ test('the demo customer logs in, books GA tickets (a double click books once) an
   expect(await orderCount(request, token)).toBe(before + 1);
 });
 
-test('books seats on the SVG map with the mouse and the keyboard', async ({ page, request, context }) => {
-  test.setTimeout(90_000);
+test('books seats on the SVG map with the mouse and the keyboard; held seats are unavailable to others meanwhile', async ({ page, request, context, browser }) => {
+  test.setTimeout(120_000);
   await loginViaApi(context, request);
   const seatedId = await findEventDateId(request, 'SEATED');
   await page.goto(`/event-dates/${seatedId}`);
@@ -75,6 +77,20 @@ test('books seats on the SVG map with the mouse and the keyboard', async ({ page
   const list = page.getByRole('list', { name: 'Selected tickets' });
   await expect(list.getByRole('listitem')).toHaveCount(2);
   await page.getByRole('link', { name: 'Continue to checkout' }).click();
+  await expect(page.getByRole('timer')).toHaveText(/^(10:00|09:[45]\d)$/);
+
+  // While the first person is on checkout, someone else sees those seats as held.
+  const other = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const otherPage = await other.newPage();
+  await otherPage.goto(`/event-dates/${seatedId}`);
+  await otherPage.getByRole('button', { name: 'Section C' }).click();
+  for (const label of labels) {
+    const seat = otherPage.locator(`[aria-label^="${label.split(', ').slice(0, 3).join(', ')},"]`);
+    await expect(seat).toHaveAttribute('aria-disabled', 'true');
+    await expect(seat).toHaveAttribute('aria-label', /on hold/);
+  }
+  await other.close();
+
   await page.getByRole('button', { name: /^Pay / }).click();
 
   await expect(page.getByRole('heading', { name: 'Booking confirmed' })).toBeVisible();

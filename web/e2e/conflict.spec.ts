@@ -18,7 +18,7 @@ async function pick(page: Page, prefix: string) {
   await page.locator(`svg [role="checkbox"][aria-label^="${prefix},"]`).click();
 }
 
-test('two people book the same seat at once: exactly one gets it, the other is told and keeps the rest', async ({ browser, request }) => {
+test('two people go to checkout with the same seat at once: exactly one holds it, the other is told and keeps the rest', async ({ browser, request }) => {
   test.setTimeout(120_000);
   const seatedId = await findEventDateId(request, 'SEATED');
   const rival = await newCustomer(request);
@@ -43,16 +43,15 @@ test('two people book the same seat at once: exactly one gets it, the other is t
   await pick(a, extraA);
   await pick(b, contested);
   await pick(b, extraB);
-  for (const p of [a, b]) {
-    await p.getByRole('link', { name: 'Continue to checkout' }).click();
-    await expect(p.getByRole('button', { name: /^Pay / })).toBeEnabled();
-  }
 
-  // Both press Pay at the same moment.
-  await Promise.all([a.getByRole('button', { name: /^Pay / }).click(), b.getByRole('button', { name: /^Pay / }).click()]);
+  // Both press Continue at the same moment: each asks for a hold.
+  await Promise.all([
+    a.getByRole('link', { name: 'Continue to checkout' }).click(),
+    b.getByRole('link', { name: 'Continue to checkout' }).click(),
+  ]);
 
   const outcome = async (p: Page) => {
-    const won = p.getByRole('heading', { name: 'Booking confirmed' });
+    const won = p.getByRole('timer');
     const lost = p.getByRole('alert').filter({ hasText: 'just taken' });
     await expect(won.or(lost)).toBeVisible({ timeout: 20_000 });
     return (await won.isVisible()) ? 'won' : 'lost';
@@ -60,19 +59,24 @@ test('two people book the same seat at once: exactly one gets it, the other is t
   const results = [await outcome(a), await outcome(b)];
   expect([...results].sort()).toEqual(['lost', 'won']);
 
-  const loser = results[0] === 'lost' ? a : b;
+  const winner = results[0] === 'won' ? a : b;
+  const loser = winner === a ? b : a;
   const loserExtra = loser === a ? extraA : extraB;
-  // The loser is back on the refreshed map: the seat is taken, their other seat is still selected.
+  // The loser is on the refreshed map: the seat is held by the winner, their other seat is still selected.
   await expect(loser.getByRole('alert').filter({ hasText: 'just taken' })).toContainText(contested);
   const seat = loser.locator(`svg [role="checkbox"][aria-label^="${contested},"]`);
   await expect(seat).toHaveAttribute('aria-disabled', 'true');
   await expect(seat).toHaveAttribute('aria-checked', 'false');
+  await expect(seat).toHaveAttribute('aria-label', /on hold/);
   const list = loser.getByRole('list', { name: 'Selected tickets' }).getByRole('listitem');
   await expect(list).toHaveCount(1);
   await expect(loser.locator(`svg [role="checkbox"][aria-label^="${loserExtra},"]`)).toHaveAttribute('aria-checked', 'true');
 
-  // Trying again with what is left works.
+  // The winner pays with the hold; the loser goes on with what is left.
+  await winner.getByRole('button', { name: /^Pay / }).click();
+  await expect(winner.getByRole('heading', { name: 'Booking confirmed' })).toBeVisible();
   await loser.getByRole('link', { name: 'Continue to checkout' }).click();
+  await expect(loser.getByRole('timer')).toBeVisible();
   await loser.getByRole('button', { name: /^Pay / }).click();
   await expect(loser.getByRole('heading', { name: 'Booking confirmed' })).toBeVisible();
 

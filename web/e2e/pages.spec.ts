@@ -92,6 +92,7 @@ for (const [size, viewport] of [
       await freeSeats(page, 'D').nth(2).click();
       await page.getByRole('link', { name: 'Continue to checkout' }).click();
       await expect(page.getByRole('heading', { name: 'Checkout' })).toBeVisible();
+      await expect(page.getByRole('timer')).toHaveText(/^(10:00|09:[45]\d)$/);
       await check(page, 'checkout');
 
       await page.getByRole('button', { name: /^Pay / }).click();

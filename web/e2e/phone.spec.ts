@@ -18,6 +18,7 @@ test('on a 375 px phone: log in, pick seats in a section, pay, see the order', a
   await expectNoHorizontalScroll(page);
 
   await page.getByRole('link', { name: 'Continue to checkout' }).tap();
+  await expect(page.getByRole('timer')).toBeVisible();
   await expectNoHorizontalScroll(page);
   await page.getByRole('button', { name: /^Pay / }).tap();
   await expect(page.getByRole('heading', { name: 'Booking confirmed' })).toBeVisible();

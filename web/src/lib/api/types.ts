@@ -34,3 +34,6 @@ export type LoginRequest = Body<'/api/login', 'post'>;
 export type LoginResponse = Ok<Responses<'/api/login', 'post'>>;
 export type User = Ok<Responses<'/api/me', 'get'>>;
 export type SessionUser = LoginResponse['user'];
+
+export type HoldRequest = Body<'/api/holds', 'post'>;
+export type Hold = Ok<Responses<'/api/holds', 'post'>>;

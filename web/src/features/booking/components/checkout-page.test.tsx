@@ -18,6 +18,20 @@ const order = {
   ],
 };
 
+function hold(holdId = 7, overrides: Record<string, unknown> = {}) {
+  return {
+    holdId,
+    eventDateId: 2,
+    status: 'active',
+    expiresAt: new Date(Date.now() + 10 * 60_000).toISOString(),
+    totalAmount: 165,
+    items: [],
+    orderId: null,
+    ...overrides,
+  };
+}
+const placed = (holdId = 7, overrides: Record<string, unknown> = {}) => () => json(hold(holdId, overrides), 201);
+
 beforeEach(() => signIn());
 
 describe('checkout', () => {
@@ -27,13 +41,15 @@ describe('checkout', () => {
       'GET /api/me': () => json({ ...demoUser, createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z' }),
       'GET /api/event-dates/2': () => json(seatedDetail()),
       'GET /api/event-dates/2/availability': () => json(seatedAvailability()),
+      'POST /api/holds': placed(7),
       'POST /api/bookings': () => json({ orderId: 41, totalAmount: 165, tickets: [] }, 201),
       'GET /api/orders/41': () => json(order),
     });
     const { user } = renderApp('/event-dates/2/checkout');
     const name = await screen.findByLabelText('Name on the tickets');
     expect(name).toHaveValue('Dana Demo');
-    const pay = screen.getByRole('button', { name: 'Pay $165.00' });
+    const pay = await screen.findByRole('button', { name: 'Pay $165.00' });
+    expect(screen.getByRole('timer')).toHaveTextContent(/^(10:00|09:5\d)$/);
     await user.dblClick(pay);
 
     expect(await screen.findByRole('heading', { name: 'Booking confirmed' })).toBeInTheDocument();
@@ -45,13 +61,12 @@ describe('checkout', () => {
       eventDateId: 2,
       customerName: 'Dana Demo',
       paymentSource: 'tok_visa',
-      seats: [
-        { seatId: 1, ticketTypeId: 1 },
-        { seatId: 9, ticketTypeId: 3 },
-      ],
+      holdId: 7,
     });
+    expect(api.callsTo('POST', '/api/holds')[0]!.body).toMatchObject({ eventDateId: 2, seats: [{ seatId: 1 }, { seatId: 9 }] });
     expect(within(screen.getByRole('list', { name: 'Tickets' })).getAllByRole('listitem')).toHaveLength(2);
     expect(sessionStorage.getItem('ticketbooth.draft.2')).toBeNull();
+    expect(sessionStorage.getItem('ticketbooth.hold.2')).toBeNull();
   });
 
   it('on SEAT_ALREADY_TAKEN: says so, refreshes the map and drops only the lost seat', async () => {
@@ -60,6 +75,7 @@ describe('checkout', () => {
       'GET /api/me': () => json(demoUser),
       'GET /api/event-dates/2': () => json(seatedDetail()),
       'GET /api/event-dates/2/availability': [() => json(seatedAvailability()), () => json(seatedAvailability(['A-1-1']))],
+      'POST /api/holds': placed(7),
       'POST /api/bookings': () => apiError(409, 'SEAT_ALREADY_TAKEN', 'One or more selected seats are no longer available.'),
     });
     const { user, router } = renderApp('/event-dates/2/checkout');
@@ -82,6 +98,7 @@ describe('checkout', () => {
       'GET /api/me': () => json(demoUser),
       'GET /api/event-dates/1': () => json(gaDetail()),
       'GET /api/event-dates/1/availability': [() => json(gaAvailability({ VIP: 3 })), () => json(gaAvailability({ VIP: 2 }))],
+      'POST /api/holds': placed(7),
       'POST /api/bookings': () => apiError(409, 'INSUFFICIENT_INVENTORY', 'Not enough tickets left for VIP.'),
     });
     const { user } = renderApp('/event-dates/1/checkout');
@@ -98,6 +115,7 @@ describe('checkout', () => {
       'GET /api/me': () => json(demoUser),
       'GET /api/event-dates/1': () => json(gaDetail()),
       'GET /api/event-dates/1/availability': () => json(gaAvailability()),
+      'POST /api/holds': placed(7),
       'POST /api/bookings': [
         () => Promise.reject(new TypeError('Failed to fetch')),
         () => apiError(422, 'ORDER_LIMIT_EXCEEDED', 'At most 6 tickets per order.'),
@@ -125,12 +143,104 @@ describe('checkout', () => {
       'GET /api/me': () => json(demoUser),
       'GET /api/event-dates/1': () => json(gaDetail()),
       'GET /api/event-dates/1/availability': () => json(gaAvailability()),
+      'POST /api/holds': placed(7),
     });
     const { user } = renderApp('/event-dates/1/checkout');
+    await screen.findByRole('button', { name: 'Pay $49.50' });
     await user.clear(await screen.findByLabelText('Name on the tickets'));
     await user.click(screen.getByRole('button', { name: 'Pay $49.50' }));
     expect(screen.getByLabelText('Name on the tickets')).toHaveAccessibleDescription('Enter the name to print on the tickets.');
     expect(api.callsTo('POST', '/api/bookings')).toHaveLength(0);
+  });
+
+  it('pays with the hold that the event date page placed, and shows its countdown', async () => {
+    writeDraft(1, { kind: 'GA', quantities: { 3: 2 } });
+    sessionStorage.setItem(
+      'ticketbooth.hold.1',
+      JSON.stringify({ holdId: 12, expiresAt: new Date(Date.now() + 125_000).toISOString(), draftKey: JSON.stringify(['GA', [['3', 2]]]) }),
+    );
+    const api = mockApi({
+      'GET /api/me': () => json(demoUser),
+      'GET /api/event-dates/1': () => json(gaDetail()),
+      'GET /api/event-dates/1/availability': () => json(gaAvailability()),
+      'POST /api/bookings': () => json({ orderId: 41, totalAmount: 99, tickets: [] }, 201),
+      'GET /api/orders/41': () => json(order),
+    });
+    const { user } = renderApp('/event-dates/1/checkout');
+    const timer = await screen.findByRole('timer');
+    expect(timer).toHaveTextContent(/^02:0[45]$/);
+    await user.click(screen.getByRole('button', { name: 'Pay $99.00' }));
+    expect(await screen.findByRole('heading', { name: 'Booking confirmed' })).toBeInTheDocument();
+    expect(api.callsTo('POST', '/api/holds')).toHaveLength(0);
+    const post = api.callsTo('POST', '/api/bookings')[0]!;
+    expect(post.body).toEqual({ eventDateId: 1, customerName: 'Dana Demo', paymentSource: 'tok_visa', holdId: 12 });
+    expect(post.headers.get('Idempotency-Key')).toMatch(UUID);
+  });
+
+  it('when the countdown runs out: says the hold expired and stops payment', async () => {
+    writeDraft(1, { kind: 'GA', quantities: { 3: 1 } });
+    const api = mockApi({
+      'GET /api/me': () => json(demoUser),
+      'GET /api/event-dates/1': () => json(gaDetail()),
+      'GET /api/event-dates/1/availability': () => json(gaAvailability()),
+      'POST /api/holds': [placed(7, { expiresAt: new Date(Date.now() + 1500).toISOString() }), placed(8)],
+    });
+    const { user } = renderApp('/event-dates/1/checkout');
+    expect(await screen.findByRole('timer')).toHaveTextContent(/^00:0[12]$/);
+    expect(await screen.findByText('Your hold expired and the seats were released', {}, { timeout: 4000 })).toBeInTheDocument();
+    expect(screen.queryByRole('timer')).not.toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Pay $49.50' })).toBeDisabled();
+    await user.click(screen.getByRole('button', { name: 'Renew hold' }));
+    expect(await screen.findByRole('timer')).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Pay $49.50' })).toBeEnabled();
+    expect(api.callsTo('POST', '/api/holds')).toHaveLength(2);
+    expect(api.callsTo('POST', '/api/holds')[1]!.body).toMatchObject({ eventDateId: 1, tiers: [{ ticketTypeId: 3, quantity: 1 }] });
+  });
+
+  it('on HOLD_EXPIRED: explains, renews the hold with the same items and books with the new hold', async () => {
+    writeDraft(1, { kind: 'GA', quantities: { 3: 1 } });
+    const api = mockApi({
+      'GET /api/me': () => json(demoUser),
+      'GET /api/event-dates/1': () => json(gaDetail()),
+      'GET /api/event-dates/1/availability': () => json(gaAvailability()),
+      'POST /api/holds': [placed(7), placed(8)],
+      'POST /api/bookings': [
+        () => apiError(409, 'HOLD_EXPIRED', 'This hold has expired.'),
+        () => json({ orderId: 41, totalAmount: 49.5, tickets: [] }, 201),
+      ],
+      'GET /api/orders/41': () => json(order),
+    });
+    const { user } = renderApp('/event-dates/1/checkout');
+    await user.click(await screen.findByRole('button', { name: 'Pay $49.50' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('Your hold expired and the seats were released');
+    await user.click(within(alert).getByRole('button', { name: 'Renew hold' }));
+    await user.click(await screen.findByRole('button', { name: 'Pay $49.50' }));
+    expect(await screen.findByRole('heading', { name: 'Booking confirmed' })).toBeInTheDocument();
+
+    const holds = api.callsTo('POST', '/api/holds');
+    expect(holds).toHaveLength(2);
+    expect(holds[1]!.body).toEqual(holds[0]!.body);
+    const posts = api.callsTo('POST', '/api/bookings');
+    expect(posts.map((p) => (p.body as { holdId: number }).holdId)).toEqual([7, 8]);
+    expect(posts[1]!.headers.get('Idempotency-Key')).not.toBe(posts[0]!.headers.get('Idempotency-Key'));
+  });
+
+  it('renewing when a seat is gone meanwhile: says which and goes back to the map with the rest', async () => {
+    writeDraft(2, { kind: 'SEATED', seatIds: [1, 9] });
+    mockApi({
+      'GET /api/me': () => json(demoUser),
+      'GET /api/event-dates/2': () => json(seatedDetail()),
+      'GET /api/event-dates/2/availability': [() => json(seatedAvailability()), () => json(seatedAvailability(['A-1-1']))],
+      'POST /api/holds': [placed(7), () => apiError(409, 'SEAT_ALREADY_TAKEN', 'One or more selected seats are no longer available.')],
+      'POST /api/bookings': () => apiError(409, 'HOLD_EXPIRED', 'This hold has expired.'),
+    });
+    const { user, router } = renderApp('/event-dates/2/checkout');
+    await user.click(await screen.findByRole('button', { name: 'Pay $165.00' }));
+    await user.click(await screen.findByRole('button', { name: 'Renew hold' }));
+    expect(await screen.findByText(/Section A, row 1, seat 1 was booked by someone else/)).toBeInTheDocument();
+    expect(router.state.location.pathname).toBe('/event-dates/2');
+    expect(within(screen.getByRole('list', { name: 'Selected tickets' })).getAllByRole('listitem')).toHaveLength(1);
   });
 
   it('sends a signed-out person to log in, with a way back', async () => {

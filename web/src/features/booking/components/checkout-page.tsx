@@ -1,5 +1,4 @@
-import { useQueryClient } from '@tanstack/react-query';
-import { useId, useMemo, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { Alert } from '@/components/ui/alert';
 import { Button, ButtonLink } from '@/components/ui/button';
@@ -8,13 +7,12 @@ import { TextField } from '@/components/ui/field';
 import { EmptyState, ErrorState, LoadingState } from '@/components/ui/states';
 import { useToast } from '@/components/ui/toast';
 import { useAuth } from '@/features/auth/auth-provider';
-import { availabilityQueryOptions, useAvailability } from '@/features/event-date/api/get-availability';
+import { useAvailability } from '@/features/event-date/api/get-availability';
 import { useEventDate } from '@/features/event-date/api/get-event-date';
-import type { ConflictNotice } from '@/features/event-date/components/event-date-page';
 import { EventDateHeader } from '@/features/event-date/components/event-date-header';
 import { OrderSummary, type SummaryLine } from '@/features/event-date/components/order-summary';
 import { tierLabel } from '@/features/event-date/seat-map/colors';
-import { clampQuantities, gaSummary, indexSeats, pruneSeats, seatName, seatSummary } from '@/features/event-date/selection';
+import { gaSummary, indexSeats, seatSummary } from '@/features/event-date/selection';
 import { focusFirstInvalid } from '@/lib/focus-first-invalid';
 import { isApiError, type ApiError } from '@/lib/api/errors';
 import type { Availability, BookingRequest } from '@/lib/api/types';
@@ -22,7 +20,10 @@ import { formatMoney } from '@/lib/format';
 import { uuid } from '@/lib/uuid';
 import { usePageTitle } from '@/lib/use-page-title';
 import { useCreateBooking } from '../api/create-booking';
+import { draftKey, forgetHold, readStoredHold, usePlaceHold, type StoredHold } from '../api/holds';
+import { HoldCountdown, useTimeLeft } from '../countdown';
 import { useDraft, writeDraft, type Draft } from '../draft';
+import { isConflict, useResolveConflict } from '../resolve-conflict';
 
 export const PAYMENT_SOURCES = [
   { value: 'tok_visa', label: 'Test Visa card', detail: 'ending 4242' },
@@ -61,7 +62,7 @@ export function CheckoutPage() {
         </Link>
       </nav>
       <EventDateHeader detail={detail.data} />
-      <CheckoutForm eventDateId={id} draft={draft} availability={availability.data} summary={lines} />
+      <CheckoutForm eventDateId={id} draft={draft} summary={lines} />
     </div>
   );
 }
@@ -102,100 +103,94 @@ function summarize(draft: Draft | null, availability: Availability): Summary {
   return { lines: [], count: 0, total: 0 };
 }
 
-function bookingBody(eventDateId: number, draft: Draft, customerName: string, paymentSource: string, availability: Availability): BookingRequest {
-  const base = { eventDateId, customerName, paymentSource };
-  if (draft.kind === 'GA') {
-    return {
-      ...base,
-      tiers: Object.entries(draft.quantities)
-        .filter(([, q]) => q > 0)
-        .map(([ticketTypeId, quantity]) => ({ ticketTypeId: Number(ticketTypeId), quantity })),
-    };
-  }
-  const index = availability.seatingMode === 'SEATED' ? indexSeats(availability.sections) : new Map();
-  return {
-    ...base,
-    seats: draft.seatIds.map((seatId) => ({ seatId, ticketTypeId: index.get(seatId)?.seat.ticketTypeId })),
-  };
+type HoldState =
+  | { phase: 'placing' }
+  | { phase: 'active'; hold: StoredHold }
+  | { phase: 'expired'; reason: 'expired' | 'inactive' }
+  | { phase: 'failed'; error: ApiError | null };
+
+function initialHold(eventDateId: number, draft: Draft): HoldState {
+  const stored = readStoredHold(eventDateId);
+  if (!stored || stored.draftKey !== draftKey(draft)) return { phase: 'placing' };
+  if (Date.parse(stored.expiresAt) <= Date.now()) return { phase: 'expired', reason: 'expired' };
+  return { phase: 'active', hold: stored };
 }
 
 function CheckoutForm({
   eventDateId,
   draft,
-  availability,
   summary,
 }: {
   eventDateId: number;
   draft: Draft;
-  availability: Availability;
   summary: Summary;
 }) {
   const { user } = useAuth();
   const navigate = useNavigate();
   const toast = useToast();
-  const queryClient = useQueryClient();
   const booking = useCreateBooking(user?.id);
+  const placeHold = usePlaceHold(eventDateId);
+  const resolveConflict = useResolveConflict(eventDateId);
   const paymentId = useId();
   const [customerName, setCustomerName] = useState(() => (user ? `${user.firstName} ${user.lastName}`.trim() : ''));
   const [paymentSource, setPaymentSource] = useState<string>(PAYMENT_SOURCES[0].value);
   const [fieldErrors, setFieldErrors] = useState<Partial<Record<'customerName' | 'paymentSource', string>>>({});
   const [failure, setFailure] = useState<{ error: ApiError | null; retryable: boolean } | null>(null);
   const [resolvingConflict, setResolvingConflict] = useState(false);
+  const [holdState, setHoldState] = useState<HoldState>(() => initialHold(eventDateId, draft));
   const formRef = useRef<HTMLFormElement>(null);
   // One key per checkout attempt. It survives retries of the same request
   // (double click, dropped connection) and is renewed once an answer is final.
   const attemptKey = useRef<string>(uuid());
-  const body = useMemo(
-    () => bookingBody(eventDateId, draft, customerName.trim(), paymentSource, availability),
-    [eventDateId, draft, customerName, paymentSource, availability],
+  const placing = useRef(false);
+
+  const hold = holdState.phase === 'active' ? holdState.hold : null;
+  const msLeft = useTimeLeft(hold?.expiresAt ?? null, () => {
+    setHoldState((s) => (s.phase === 'active' ? { phase: 'expired', reason: 'expired' } : s));
+  });
+
+  const conflict = useCallback(
+    async (error: ApiError) => {
+      setResolvingConflict(true);
+      await resolveConflict(error, draft);
+    },
+    [resolveConflict, draft],
   );
 
-  async function handleConflict(error: ApiError) {
-    setResolvingConflict(true);
-    // A fetch already in flight may predate the sale: cancel it and read anew.
-    const refetch = async (): Promise<Availability | null> => {
-      const key = availabilityQueryOptions(eventDateId).queryKey;
-      await queryClient.refetchQueries({ queryKey: key, exact: true, type: 'all' }, { cancelRefetch: true });
-      const state = queryClient.getQueryState(key);
-      return state?.status === 'success' && state.fetchStatus === 'idle' ? (queryClient.getQueryData(key) ?? null) : null;
-    };
-    let fresh = await refetch();
-    const stillFree = (a: Availability | null) =>
-      error.code === 'SEAT_ALREADY_TAKEN' && draft.kind === 'SEATED' && a?.seatingMode === 'SEATED'
-        ? pruneSeats(draft.seatIds, indexSeats(a.sections)).lost.length === 0
-        : false;
-    if (fresh === null || stillFree(fresh)) {
-      // The sale may be a moment from showing up (another server process): look once more.
-      await new Promise((resolve) => setTimeout(resolve, 600));
-      fresh = (await refetch()) ?? fresh;
+  /** Places (or renews) the hold for the selection. */
+  const hold_ = useCallback(async () => {
+    if (placing.current) return;
+    placing.current = true;
+    setHoldState({ phase: 'placing' });
+    setFailure(null);
+    try {
+      const stored = await placeHold(draft, customerName);
+      attemptKey.current = uuid();
+      setHoldState({ phase: 'active', hold: stored });
+    } catch (err) {
+      const error = isApiError(err) ? err : null;
+      if (isConflict(error)) {
+        void conflict(error!);
+        return;
+      }
+      if (error?.code === 'UNAUTHORIZED') return;
+      setHoldState({ phase: 'failed', error });
+    } finally {
+      placing.current = false;
     }
-    let notice: ConflictNotice;
-    if (error.code === 'SEAT_ALREADY_TAKEN' && draft.kind === 'SEATED' && fresh?.seatingMode === 'SEATED') {
-      const { kept, lost } = pruneSeats(draft.seatIds, indexSeats(fresh.sections));
-      writeDraft(eventDateId, kept.length ? { kind: 'SEATED', seatIds: kept } : null);
-      const names = lost.map(seatName).join('; ');
-      notice = {
-        title: lost.length > 1 ? 'Some of your seats were just taken' : 'A seat you picked was just taken',
-        message: `${names || 'One of your seats'} ${lost.length > 1 ? 'were' : 'was'} booked by someone else while you were checking out. We refreshed the map and removed ${lost.length > 1 ? 'them' : 'it'} from your selection${kept.length ? '; your other seats are still selected' : ''}. Nothing was charged. Pick another seat to continue.`,
-      };
-    } else if (error.code === 'INSUFFICIENT_INVENTORY' && draft.kind === 'GA' && fresh?.seatingMode === 'GA') {
-      const { quantities, reduced } = clampQuantities(fresh.tiers, draft.quantities);
-      writeDraft(eventDateId, Object.keys(quantities).length ? { kind: 'GA', quantities } : null);
-      const left = reduced.map((r) => `${r.tier.remaining === 0 ? 'no' : `only ${r.tier.remaining}`} ${tierLabel(r.tier.name)} ${r.tier.remaining === 1 ? 'ticket' : 'tickets'}`);
-      notice = {
-        title: error.message,
-        message: `${left.length ? `There ${reduced[0]!.tier.remaining === 1 ? 'is' : 'are'} ${left.join(' and ')} left. ` : ''}We updated your quantities to what is available. Nothing was charged.`,
-      };
-    } else {
-      notice = { title: 'Tickets changed while you were checking out', message: `${error.message} We refreshed what is available.` };
-    }
-    toast({ title: notice.title, tone: 'error' });
-    navigate(`/event-dates/${eventDateId}`, { state: { conflict: notice } });
-  }
+    // The name is only a placeholder on the hold: do not re-place it while typing.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [placeHold, draft, conflict]);
+
+  // Arriving without a hold for this selection (after logging in, or a changed selection): place one.
+  useEffect(() => {
+    if (holdState.phase === 'placing') void hold_();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
 
   function submit(e?: FormEvent) {
     e?.preventDefault();
-    if (booking.isPending || resolvingConflict) return;
+    if (booking.isPending || resolvingConflict || !hold) return;
     const errors: typeof fieldErrors = {};
     if (!customerName.trim()) errors.customerName = 'Enter the name to print on the tickets.';
     else if (customerName.trim().length > 200) errors.customerName = 'Use at most 200 characters.';
@@ -205,11 +200,13 @@ function CheckoutForm({
       return;
     }
     setFailure(null);
+    const body: BookingRequest = { eventDateId, customerName: customerName.trim(), paymentSource, holdId: hold.holdId };
     booking.mutate(
       { body, idempotencyKey: attemptKey.current },
       {
         onSuccess: (res) => {
           attemptKey.current = uuid();
+          forgetHold(eventDateId);
           writeDraft(eventDateId, null);
           toast({ title: 'Booking confirmed', description: `Order #${res.orderId} · ${formatMoney(res.totalAmount)}`, tone: 'success' });
           navigate(`/orders/${res.orderId}`, { state: { justBooked: true } });
@@ -219,8 +216,13 @@ function CheckoutForm({
           const retryable = !error || error.isNetworkError || error.status >= 500 || error.code === 'RATE_LIMITED';
           // A final answer ends this attempt: the next press is a new request with a new key.
           if (!retryable) attemptKey.current = uuid();
-          if (error && (error.code === 'SEAT_ALREADY_TAKEN' || error.code === 'INSUFFICIENT_INVENTORY')) {
-            void handleConflict(error);
+          if (error?.code === 'HOLD_EXPIRED' || error?.code === 'HOLD_NOT_ACTIVE') {
+            forgetHold(eventDateId);
+            setHoldState({ phase: 'expired', reason: error.code === 'HOLD_EXPIRED' ? 'expired' : 'inactive' });
+            return;
+          }
+          if (isConflict(error)) {
+            void conflict(error!);
             return;
           }
           if (error?.code === 'UNAUTHORIZED') return; // the session watcher sends the person to log in
@@ -235,6 +237,7 @@ function CheckoutForm({
   }
 
   const busy = booking.isPending || resolvingConflict;
+  const expired = holdState.phase === 'expired';
   return (
     <div className="grid gap-6 lg:grid-cols-[1fr_22rem]">
       <Card className="p-5 sm:p-6">
@@ -242,6 +245,40 @@ function CheckoutForm({
           <h2 id="checkout-heading" className="text-xl font-semibold text-stone-900">
             Checkout
           </h2>
+          {hold && <HoldCountdown msLeft={msLeft} />}
+          {holdState.phase === 'placing' && !resolvingConflict && (
+            <Alert tone="info" title="Holding your tickets…">
+              We are reserving your {summary.count === 1 ? 'ticket' : 'tickets'} for a few minutes while you pay.
+            </Alert>
+          )}
+          {expired && (
+            <Alert
+              tone="warning"
+              title={holdState.reason === 'expired' ? 'Your hold expired and the seats were released' : 'Your hold is no longer active'}
+              action={
+                <Button variant="secondary" size="sm" onClick={() => void hold_()} loading={resolvingConflict}>
+                  Renew hold
+                </Button>
+              }
+            >
+              {holdState.reason === 'expired'
+                ? 'The time to pay ran out, so your tickets went back on sale. Nothing was charged. Renew the hold to try to get the same tickets again.'
+                : 'Your tickets are no longer reserved for you. Nothing was charged. Renew the hold to try to get the same tickets again.'}
+            </Alert>
+          )}
+          {holdState.phase === 'failed' && (
+            <Alert
+              tone="error"
+              title="Your tickets could not be held"
+              action={
+                <Button variant="secondary" size="sm" onClick={() => void hold_()}>
+                  Try again
+                </Button>
+              }
+            >
+              {holdState.error?.isNetworkError ? 'The connection dropped.' : (holdState.error?.message ?? 'Something went wrong.')}
+            </Alert>
+          )}
           {failure && <FailureAlert failure={failure} onRetry={() => submit()} busy={busy} />}
           <TextField
             label="Name on the tickets"
@@ -284,8 +321,14 @@ function CheckoutForm({
               </p>
             )}
           </fieldset>
-          <Button type="submit" size="lg" loading={busy}>
-            {resolvingConflict ? 'Checking availability…' : booking.isPending ? 'Booking…' : `Pay ${formatMoney(summary.total)}`}
+          <Button type="submit" size="lg" loading={busy || holdState.phase === 'placing'} disabled={!hold}>
+            {resolvingConflict
+              ? 'Checking availability…'
+              : booking.isPending
+                ? 'Booking…'
+                : holdState.phase === 'placing'
+                  ? 'Holding your tickets…'
+                  : `Pay ${formatMoney(summary.total)}`}
           </Button>
         </form>
       </Card>

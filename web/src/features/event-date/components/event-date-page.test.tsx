@@ -1,7 +1,7 @@
-import { screen, within } from '@testing-library/react';
-import { gaAvailability, gaDetail, seatedAvailability, seatedDetail } from '@/testing/fixtures';
-import { json, mockApi } from '@/testing/mock-api';
-import { renderApp } from '@/testing/render';
+import { screen, waitFor, within } from '@testing-library/react';
+import { demoUser, gaAvailability, gaDetail, seatedAvailability, seatedDetail } from '@/testing/fixtures';
+import { apiError, json, mockApi } from '@/testing/mock-api';
+import { renderApp, signIn } from '@/testing/render';
 
 describe('GA tiers on the event date page', () => {
   it('shows tiers with price and remaining, and keeps a live total', async () => {
@@ -103,5 +103,48 @@ describe('seat selection on the event date page', () => {
     expect(within(screen.getByRole('list', { name: 'Selected tickets' })).getAllByRole('listitem')).toHaveLength(1);
     expect(await seat('Section A, row 1, seat 1')).toHaveAttribute('aria-disabled', 'true');
     expect(screen.getByTestId('order-total')).toHaveTextContent('$45.00');
+  });
+});
+
+describe('continuing to checkout places a hold', () => {
+  it('holds the selection, then shows checkout with the countdown; going back releases it', async () => {
+    signIn();
+    const api = mockApi({
+      'GET /api/me': () => json(demoUser),
+      'GET /api/event-dates/1': () => json(gaDetail()),
+      'GET /api/event-dates/1/availability': () => json(gaAvailability()),
+      'POST /api/holds': () =>
+        json({ holdId: 5, eventDateId: 1, status: 'active', expiresAt: new Date(Date.now() + 600_000).toISOString(), totalAmount: 49.5, items: [], orderId: null }, 201),
+      'DELETE /api/holds/5': () => new Response(null, { status: 204 }),
+    });
+    const { user, router } = renderApp('/event-dates/1');
+    await user.click(await screen.findByRole('button', { name: 'Add one General ticket' }));
+    await user.click(screen.getByRole('link', { name: 'Continue to checkout' }));
+    expect(await screen.findByRole('timer')).toHaveTextContent(/^(10:00|09:5\d)$/);
+    expect(router.state.location.pathname).toBe('/event-dates/1/checkout');
+    expect(api.callsTo('POST', '/api/holds')).toHaveLength(1);
+    expect(api.callsTo('POST', '/api/holds')[0]!.body).toMatchObject({ eventDateId: 1, tiers: [{ ticketTypeId: 3, quantity: 1 }] });
+
+    await user.click(screen.getByRole('link', { name: /Back to tickets/ }));
+    await screen.findByRole('list', { name: 'Ticket tiers' });
+    await waitFor(() => expect(api.callsTo('DELETE', '/api/holds/5')).toHaveLength(1));
+    expect(screen.getByLabelText('General quantity')).toHaveValue(1);
+  });
+
+  it('a 409 on the hold keeps the person on the map and says what is left', async () => {
+    signIn();
+    mockApi({
+      'GET /api/me': () => json(demoUser),
+      'GET /api/event-dates/1': () => json(gaDetail()),
+      'GET /api/event-dates/1/availability': [() => json(gaAvailability({ VIP: 3 })), () => json(gaAvailability({ VIP: 1 }))],
+      'POST /api/holds': () => apiError(409, 'INSUFFICIENT_INVENTORY', 'Not enough tickets left for VIP.'),
+    });
+    const { user, router } = renderApp('/event-dates/1');
+    await user.click(await screen.findByRole('button', { name: 'Add one VIP ticket' }));
+    await user.click(screen.getByRole('button', { name: 'Add one VIP ticket' }));
+    await user.click(screen.getByRole('link', { name: 'Continue to checkout' }));
+    expect(await screen.findByText(/There is only 1 VIP ticket left/)).toBeInTheDocument();
+    expect(router.state.location.pathname).toBe('/event-dates/1');
+    expect(screen.getByLabelText('VIP quantity')).toHaveValue(1);
   });
 });

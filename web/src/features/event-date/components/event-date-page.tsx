@@ -1,16 +1,20 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import { useCallback, useEffect, useMemo, useState, type MouseEvent } from 'react';
 import { useLocation, useNavigate, useParams } from 'react-router';
 import { Alert } from '@/components/ui/alert';
 import { Button, ButtonLink } from '@/components/ui/button';
 import { ErrorState, LoadingState } from '@/components/ui/states';
-import { useDraft, type Draft } from '@/features/booking/draft';
+import { useAuth } from '@/features/auth/auth-provider';
+import { forgetHold, readStoredHold, releaseHold, usePlaceHold } from '@/features/booking/api/holds';
+import { readDraft, useDraft, type Draft } from '@/features/booking/draft';
+import { isConflict, useResolveConflict } from '@/features/booking/resolve-conflict';
 import type { EventDateDetail, GaAvailability, SeatedAvailability } from '@/lib/api/types';
 import { formatMoney } from '@/lib/format';
 import { NotFoundPage } from '@/components/not-found-page';
 import { isApiError } from '@/lib/api/errors';
 import { usePageTitle } from '@/lib/use-page-title';
 import { useAvailability } from '../api/get-availability';
-import { useEventDate } from '../api/get-event-date';
+import { eventDateKeys, useEventDate } from '../api/get-event-date';
 import { useLiveAvailability } from '../api/live-availability';
 import { tierLabel } from '../seat-map/colors';
 import { SeatMap } from '../seat-map/seat-map';
@@ -33,6 +37,7 @@ export function EventDatePage() {
   const location = useLocation();
   const navigate = useNavigate();
   usePageTitle(detail.data?.event.title);
+  const releasing = useReleaseHoldOnReturn(id);
   const conflict = (location.state as { conflict?: ConflictNotice } | null)?.conflict;
 
   if (!Number.isInteger(id) || id <= 0) return <NotFoundPage />;
@@ -68,9 +73,9 @@ export function EventDatePage() {
           retrying={availability.isFetching}
         />
       ) : availability.data.seatingMode === 'GA' ? (
-        <GaSection detail={detail.data} availability={availability.data} />
+        <GaSection detail={detail.data} availability={availability.data} releasing={releasing} />
       ) : (
-        <SeatedSection detail={detail.data} availability={availability.data} />
+        <SeatedSection detail={detail.data} availability={availability.data} releasing={releasing} />
       )}
     </div>
   );
@@ -86,20 +91,43 @@ function useGaDraft(id: number) {
   return [quantities, setQuantities] as const;
 }
 
-function GaSection({ detail, availability }: { detail: EventDateDetail; availability: GaAvailability }) {
+/**
+ * Coming back from checkout gives the held tickets back: the person is
+ * choosing again, and a new hold is placed on the way to checkout. Until the
+ * release is through, the selection is not pruned (the seats are held by us).
+ */
+function useReleaseHoldOnReturn(id: number): boolean {
+  const queryClient = useQueryClient();
+  const [releasing, setReleasing] = useState(() => readStoredHold(id) !== null);
+  useEffect(() => {
+    const stored = readStoredHold(id);
+    if (!stored) return;
+    forgetHold(id);
+    releaseHold(stored.holdId)
+      .catch(() => undefined)
+      .finally(() => {
+        void queryClient.invalidateQueries({ queryKey: eventDateKeys.availability(id), exact: true });
+        setReleasing(false);
+      });
+  }, [id, queryClient]);
+  return releasing;
+}
+
+function GaSection({ detail, availability, releasing }: { detail: EventDateDetail; availability: GaAvailability; releasing: boolean }) {
   const [quantities, setQuantities] = useGaDraft(detail.id);
   const [notice, setNotice] = useState<string | null>(null);
   const { tiers } = availability;
 
   // When fresh availability shows fewer tickets than chosen, shrink the choice and say so.
   useEffect(() => {
+    if (releasing) return;
     const { quantities: clamped, reduced } = clampQuantities(tiers, quantities);
     if (reduced.length) {
       setQuantities(clamped);
       setNotice(reduced.map((r) => `Only ${r.tier.remaining} ${tierLabel(r.tier.name)} left — your quantity is now ${r.to}.`).join(' '));
     }
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [tiers]);
+  }, [tiers, releasing]);
 
   const summary = gaSummary(tiers, quantities);
   const soldOut = tiers.every((t) => t.remaining === 0);
@@ -132,7 +160,7 @@ function GaSection({ detail, availability }: { detail: EventDateDetail; availabi
           count={summary.count}
           total={summary.total}
           emptyText="Choose how many tickets you want."
-          footer={<CheckoutLink id={detail.id} disabled={summary.count === 0} />}
+          footer={<CheckoutLink id={detail.id} disabled={summary.count === 0 || releasing} />}
         />
       </aside>
       )}
@@ -140,7 +168,7 @@ function GaSection({ detail, availability }: { detail: EventDateDetail; availabi
   );
 }
 
-function SeatedSection({ detail, availability }: { detail: EventDateDetail; availability: SeatedAvailability }) {
+function SeatedSection({ detail, availability, releasing }: { detail: EventDateDetail; availability: SeatedAvailability; releasing: boolean }) {
   const [draft, setDraft] = useDraft(detail.id);
   const seatIds = useMemo(() => (draft?.kind === 'SEATED' ? draft.seatIds : []), [draft]);
   const selected = useMemo(() => new Set(seatIds), [seatIds]);
@@ -159,6 +187,7 @@ function SeatedSection({ detail, availability }: { detail: EventDateDetail; avai
 
   // Seats taken by someone else meanwhile leave the selection, with a word about it.
   useEffect(() => {
+    if (releasing) return;
     const { kept, lost } = pruneSeats(seatIds, index);
     if (lost.length) {
       writeSeats(() => kept);
@@ -168,7 +197,7 @@ function SeatedSection({ detail, availability }: { detail: EventDateDetail; avai
       });
     }
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [index]);
+  }, [index, releasing]);
 
   const onToggle = useCallback(
     (seatId: number) => {
@@ -221,7 +250,7 @@ function SeatedSection({ detail, availability }: { detail: EventDateDetail; avai
           emptyText="Pick seats on the map."
           footer={
             <div className="flex flex-col gap-2">
-              <CheckoutLink id={detail.id} disabled={summary.count === 0} />
+              <CheckoutLink id={detail.id} disabled={summary.count === 0 || releasing} />
               {summary.count > 0 && (
                 <Button variant="ghost" size="sm" onClick={() => writeSeats(() => [])}>
                   Clear selection
@@ -235,7 +264,17 @@ function SeatedSection({ detail, availability }: { detail: EventDateDetail; avai
   );
 }
 
+/**
+ * Goes to checkout, holding the selection on the way (when logged in; after
+ * logging in, checkout places the hold itself). A 409 is handled like one on
+ * paying: the map is refreshed and the notice says what was lost.
+ */
 function CheckoutLink({ id, disabled }: { id: number; disabled: boolean }) {
+  const { user } = useAuth();
+  const navigate = useNavigate();
+  const placeHold = usePlaceHold(id);
+  const resolveConflict = useResolveConflict(id);
+  const [pending, setPending] = useState(false);
   if (disabled) {
     return (
       <Button size="lg" disabled className="w-full">
@@ -243,9 +282,29 @@ function CheckoutLink({ id, disabled }: { id: number; disabled: boolean }) {
       </Button>
     );
   }
+  const to = `/event-dates/${id}/checkout`;
+  async function onClick(e: MouseEvent<HTMLAnchorElement>) {
+    if (!user || e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
+    e.preventDefault();
+    const draft = readDraft(id);
+    if (pending || !draft) return;
+    setPending(true);
+    try {
+      const name = `${user.firstName} ${user.lastName}`;
+      await placeHold(draft, name);
+      navigate(to);
+    } catch (err) {
+      const error = isApiError(err) ? err : null;
+      if (isConflict(error)) await resolveConflict(error!, draft);
+      // Anything else: checkout tries again and shows what went wrong.
+      else if (error?.code !== 'UNAUTHORIZED') navigate(to);
+    } finally {
+      setPending(false);
+    }
+  }
   return (
-    <ButtonLink to={`/event-dates/${id}/checkout`} size="lg" className="w-full">
-      Continue to checkout
+    <ButtonLink to={to} size="lg" className="w-full" onClick={onClick} aria-busy={pending || undefined}>
+      {pending ? 'Holding your tickets…' : 'Continue to checkout'}
     </ButtonLink>
   );
 }
