@@ -98,25 +98,18 @@ class RateLimiter:
 
     async def hit(self, rule: str, key: str) -> None:
         """Count one request against `rule` for `key`; raise RateLimited when the limit is used up."""
-        if not self.enabled or not self._storage_usable():
-            return
-        item = self.items[rule]
-        try:
-            allowed = await self._strategy.hit(item, key)
-        except StorageError as exc:
-            self._storage_failed(exc)
-            return
-        if not allowed:
-            _count_limited(rule)
-            raise RateLimited(await self._retry_after(item, key))
+        await self._enforce(rule, key, self._strategy.hit)
 
     async def check(self, rule: str, key: str) -> None:
         """Raise RateLimited when `rule` is used up for `key`, without counting this request."""
+        await self._enforce(rule, key, self._strategy.test)
+
+    async def _enforce(self, rule: str, key: str, consult) -> None:
         if not self.enabled or not self._storage_usable():
             return
         item = self.items[rule]
         try:
-            allowed = await self._strategy.test(item, key)
+            allowed = await consult(item, key)
         except StorageError as exc:
             self._storage_failed(exc)
             return
