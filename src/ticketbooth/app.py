@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from ticketbooth.accounts.router import router as accounts_router
+from ticketbooth.body_limit import BodySizeLimit
 from ticketbooth.booking.router import router as booking_router
 from ticketbooth.catalog.router import router as catalog_router
 from ticketbooth.config import Settings, get_settings
@@ -15,7 +16,6 @@ from ticketbooth.health.router import router as health_router
 from ticketbooth.holds.router import router as holds_router
 from ticketbooth.live.router import router as live_router
 from ticketbooth.live.service import AvailabilityBroker
-from ticketbooth.limits import BodySizeLimit
 from ticketbooth.observability import install_observability
 from ticketbooth.openapi_errors import install_common_error_responses
 from ticketbooth.ratelimit import install_rate_limits
