@@ -15,7 +15,9 @@ function seatPrefix(label: string) {
 }
 
 async function pick(page: Page, prefix: string) {
-  await page.locator(`svg [role="checkbox"][aria-label^="${prefix},"]`).click();
+  const seat = page.locator(`svg [role="checkbox"][aria-label^="${prefix},"]`);
+  await seat.click();
+  await expect(seat).toHaveAttribute('aria-checked', 'true');
 }
 
 test('two people go to checkout with the same seat at once: exactly one holds it, the other is told and keeps the rest', async ({ browser, request }) => {

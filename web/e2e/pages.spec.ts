@@ -49,8 +49,11 @@ for (const [size, viewport] of [
       await expect(page.getByRole('group', { name: /Seat map/ })).toBeVisible();
       await check(page, 'event-seated');
       await page.getByRole('button', { name: 'Section B' }).click();
+      const chosen = page.locator('svg [role="checkbox"][aria-checked="true"]');
       await freeSeats(page, 'B').nth(0).click();
+      await expect(chosen).toHaveCount(1);
       await freeSeats(page, 'B').nth(0).click();
+      await expect(chosen).toHaveCount(2);
       await expect(page.getByTestId('order-total')).not.toHaveText('$0.00');
       await check(page, 'event-seated-section');
     });
@@ -88,8 +91,11 @@ for (const [size, viewport] of [
       const seated = await findEventDateId(request, 'SEATED');
       await page.goto(`/event-dates/${seated}`);
       await page.getByRole('button', { name: 'Section D' }).click();
+      const chosen = page.locator('svg [role="checkbox"][aria-checked="true"]');
       await freeSeats(page, 'D').nth(2).click();
+      await expect(chosen).toHaveCount(1); // the map has re-rendered: the next free seat is another one
       await freeSeats(page, 'D').nth(2).click();
+      await expect(chosen).toHaveCount(2);
       await page.getByRole('link', { name: 'Continue to checkout' }).click();
       await expect(page.getByRole('heading', { name: 'Checkout' })).toBeVisible();
       await expect(page.getByRole('timer')).toHaveText(/^(10:00|09:[45]\d)$/);

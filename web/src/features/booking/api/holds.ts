@@ -74,6 +74,22 @@ export function storeHold(eventDateId: number, hold: Hold, draft: Draft): Stored
   return stored;
 }
 
+// Event dates whose hold request is on its way: the live map may show our own seats as held before the
+// answer arrives, and that must not read as "taken by someone else".
+const placing = new Set<number>();
+
+export function markPlacingHold(eventDateId: number, on: boolean): void {
+  if (on) placing.add(eventDateId);
+  else placing.delete(eventDateId);
+}
+
+/** True while `draft` is what our own hold is for (placed or being placed): its seats and tickets are ours. */
+export function isOurHold(eventDateId: number, draft: Draft | null): boolean {
+  if (placing.has(eventDateId)) return true;
+  const stored = readStoredHold(eventDateId);
+  return stored !== null && draft !== null && stored.draftKey === draftKey(draft);
+}
+
 export function forgetHold(eventDateId: number): void {
   try {
     sessionStorage.removeItem(PREFIX + eventDateId);

@@ -148,3 +148,31 @@ describe('continuing to checkout places a hold', () => {
     expect(screen.getByLabelText('VIP quantity')).toHaveValue(1);
   });
 });
+
+describe('our own hold on the live map', () => {
+  it('does not report seats held by our own hold as taken by someone else', async () => {
+    const { storeHold, forgetHold } = await import('@/features/booking/api/holds');
+    mockApi({
+      'GET /api/event-dates/2': () => json(seatedDetail()),
+      'GET /api/event-dates/2/availability': [() => json(seatedAvailability()), () => json(seatedAvailability(['A-1-1']))],
+    });
+    const { user, queryClient } = renderApp('/event-dates/2');
+    await user.click(await screen.findByRole('checkbox', { name: /^Section A, row 1, seat 1,/ }));
+    const selection = within(screen.getByRole('list', { name: 'Selected tickets' }));
+    expect(selection.getAllByRole('listitem')).toHaveLength(1);
+
+    // The hold for exactly this selection is ours; the live map then shows the seat as held.
+    const seatId = seatedAvailability().sections[0].rows[0].seats[0].seatId;
+    storeHold(2, { holdId: 9, expiresAt: '2099-01-01T00:00:00Z' } as never, { kind: 'SEATED', seatIds: [seatId] });
+    try {
+      await queryClient.invalidateQueries({ queryKey: ['event-dates', 2, 'availability'], exact: true });
+      await waitFor(() =>
+        expect(screen.getByRole('checkbox', { name: /^Section A, row 1, seat 1,/ })).toHaveAttribute('aria-disabled', 'true'),
+      );
+      expect(screen.queryByText(/just taken by someone else/)).not.toBeInTheDocument();
+      expect(within(screen.getByRole('list', { name: 'Selected tickets' })).getAllByRole('listitem')).toHaveLength(1);
+    } finally {
+      forgetHold(2);
+    }
+  });
+});

@@ -5,7 +5,7 @@ import { Alert } from '@/components/ui/alert';
 import { Button, ButtonLink } from '@/components/ui/button';
 import { ErrorState, LoadingState } from '@/components/ui/states';
 import { useAuth } from '@/features/auth/auth-provider';
-import { forgetHold, readStoredHold, releaseHold, usePlaceHold } from '@/features/booking/api/holds';
+import { forgetHold, isOurHold, markPlacingHold, readStoredHold, releaseHold, usePlaceHold } from '@/features/booking/api/holds';
 import { readDraft, useDraft, type Draft } from '@/features/booking/draft';
 import { isConflict, useResolveConflict } from '@/features/booking/resolve-conflict';
 import type { EventDateDetail, GaAvailability, SeatedAvailability } from '@/lib/api/types';
@@ -120,7 +120,8 @@ function GaSection({ detail, availability, releasing }: { detail: EventDateDetai
 
   // When fresh availability shows fewer tickets than chosen, shrink the choice and say so.
   useEffect(() => {
-    if (releasing) return;
+    // Our own hold took these tickets out of `remaining`: nothing to shrink.
+    if (releasing || isOurHold(detail.id, readDraft(detail.id))) return;
     const { quantities: clamped, reduced } = clampQuantities(tiers, quantities);
     if (reduced.length) {
       setQuantities(clamped);
@@ -187,7 +188,8 @@ function SeatedSection({ detail, availability, releasing }: { detail: EventDateD
 
   // Seats taken by someone else meanwhile leave the selection, with a word about it.
   useEffect(() => {
-    if (releasing) return;
+    // Seats held by our own hold show as held on the live map: they are not lost.
+    if (releasing || isOurHold(detail.id, draft)) return;
     const { kept, lost } = pruneSeats(seatIds, index);
     if (lost.length) {
       writeSeats(() => kept);
@@ -289,6 +291,7 @@ function CheckoutLink({ id, disabled }: { id: number; disabled: boolean }) {
     const draft = readDraft(id);
     if (pending || !draft) return;
     setPending(true);
+    markPlacingHold(id, true);
     try {
       const name = `${user.firstName} ${user.lastName}`;
       await placeHold(draft, name);
@@ -299,6 +302,7 @@ function CheckoutLink({ id, disabled }: { id: number; disabled: boolean }) {
       // Anything else: checkout tries again and shows what went wrong.
       else if (error?.code !== 'UNAUTHORIZED') navigate(to);
     } finally {
+      markPlacingHold(id, false); // from here on the stored hold says which seats are ours
       setPending(false);
     }
   }
