@@ -162,7 +162,7 @@ describe('our own hold on the live map', () => {
     expect(selection.getAllByRole('listitem')).toHaveLength(1);
 
     // The hold for exactly this selection is ours; the live map then shows the seat as held.
-    const seatId = seatedAvailability().sections[0].rows[0].seats[0].seatId;
+    const seatId = seatedAvailability().sections[0]!.rows[0]!.seats[0]!.seatId;
     storeHold(2, { holdId: 9, expiresAt: '2099-01-01T00:00:00Z' } as never, { kind: 'SEATED', seatIds: [seatId] });
     try {
       await queryClient.invalidateQueries({ queryKey: ['event-dates', 2, 'availability'], exact: true });
