@@ -7,6 +7,7 @@ from fastapi.routing import APIRoute
 
 from ticketbooth.accounts.router import router as accounts_router
 from ticketbooth.body_limit import BodySizeLimit
+from ticketbooth.booking.grouping import GroupBooker
 from ticketbooth.booking.router import router as booking_router
 from ticketbooth.catalog.router import router as catalog_router
 from ticketbooth.config import Settings, get_settings
@@ -44,9 +45,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         app.state.db = Database(settings)
         app.state.broker = AvailabilityBroker(app.state.db)
+        app.state.booking_groups = (
+            GroupBooker(app.state.db, max_orders=settings.booking_group_max_orders)
+            if settings.booking_group_max_orders > 1 else None
+        )
         try:
             yield
         finally:
+            if app.state.booking_groups is not None:
+                await app.state.booking_groups.close()
             await app.state.broker.close()
             await app.state.db.dispose()
 

@@ -88,7 +88,7 @@ async def logout(db: Database, user: CurrentUser) -> None:
 
 async def authenticate(db: Database, token: str) -> CurrentUser:
     digest = token_digest(token)
-    async with db.read() as conn:
+    async with db.lookup() as conn:
         found = await repository.user_for_token(conn, digest=digest, now=utcnow())
     if found is None:
         raise Unauthorized("Your session has expired or the token is invalid; log in again.")

@@ -54,13 +54,22 @@ async def insert_order(conn: AsyncConnection, *, values: dict) -> int:
     return (await conn.execute(sa.insert(order).values(**values))).inserted_primary_key[0]
 
 
-async def insert_tickets(conn: AsyncConnection, rows: list[dict]) -> list[sa.Row]:
-    """One multi-row INSERT returning (id, ticket_type_id, seat_id) of each ticket (RETURNING works on all three
-    dialects). For seats, uniq_ticket_eventdate_seat rejects a seat sold or held already."""
+async def insert_orders(conn: AsyncConnection, rows: list[dict]) -> list[int]:
+    """One multi-row INSERT; the ids come back in the order of `rows`."""
+    result = await conn.execute(sa.insert(order).returning(order.c.id, sort_by_parameter_order=True), rows)
+    return list(result.scalars())
+
+
+async def insert_tickets(conn: AsyncConnection, rows: list[dict], *, in_order: bool = False) -> list[sa.Row]:
+    """One multi-row INSERT returning (id, order_id, ticket_type_id, seat_id) of each ticket (RETURNING works on
+    all three dialects), in the order of `rows` when asked. For seats, uniq_ticket_eventdate_seat rejects a seat
+    sold or held already."""
     if not rows:
         return []
     result = await conn.execute(
-        sa.insert(ticket).returning(ticket.c.id, ticket.c.ticket_type_id, ticket.c.seat_id), rows
+        sa.insert(ticket).returning(ticket.c.id, ticket.c.order_id, ticket.c.ticket_type_id, ticket.c.seat_id,
+                                    sort_by_parameter_order=in_order),
+        rows,
     )
     return result.all()
 

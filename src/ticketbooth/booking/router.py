@@ -1,8 +1,9 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Header, status
+from fastapi import APIRouter, Depends, Header, Request, status
 
 from ticketbooth.booking import service
+from ticketbooth.booking.grouping import GroupBooker
 from ticketbooth.booking.schemas import BookingRequest, BookingResponse
 from ticketbooth.dependencies import CurrentUserDep, DbDep, SettingsDep
 from ticketbooth.errors import (
@@ -26,6 +27,13 @@ from ticketbooth.errors import (
 from ticketbooth.ratelimit import RateLimited, limit_ip, limit_user
 
 router = APIRouter(prefix="/api", tags=["booking"])
+
+
+async def _booking_groups(request: Request) -> GroupBooker | None:
+    return request.app.state.booking_groups
+
+
+BookingGroupsDep = Annotated[GroupBooker | None, Depends(_booking_groups)]
 
 IdempotencyKey = Annotated[
     str | None,
@@ -73,7 +81,8 @@ async def create_booking(
     user: CurrentUserDep,
     db: DbDep,
     settings: SettingsDep,
+    groups: BookingGroupsDep,
     idempotency_key: IdempotencyKey = None,
     legacy_idempotency_key: LegacyIdempotencyKey = None,
 ) -> dict:
-    return await service.book(db, settings, user, body, idempotency_key or legacy_idempotency_key)
+    return await service.book(db, settings, groups, user, body, idempotency_key or legacy_idempotency_key)

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ticketbooth.accounts.service import CurrentUser
 from ticketbooth.booking import repository
+from ticketbooth.booking.grouping import BookAlone, GroupBooker
 from ticketbooth.booking.schemas import BookingRequest
 from ticketbooth.catalog.service import seat_label
 from ticketbooth.config import Settings
@@ -70,7 +71,8 @@ def request_fingerprint(request: BookingRequest) -> str:
 
 
 async def book(
-    db: Database, settings: Settings, user: CurrentUser, request: BookingRequest, idempotency_key: str | None
+    db: Database, settings: Settings, groups: GroupBooker | None, user: CurrentUser, request: BookingRequest,
+    idempotency_key: str | None,
 ) -> dict:
     if request.user_id is not None and request.user_id != user.id:
         raise Forbidden("userId does not match the logged-in user.")
@@ -85,21 +87,28 @@ async def book(
             raise
     else:
         plan = _plan_direct_booking(user, request, await price_order(db, settings, request))
+    order_row = {
+        "user_id": user.id, "event_date_id": request.event_date_id, "customer_name": request.customer_name,
+        "payment_source": request.payment_source, "total_tickets": plan.total_tickets,
+        "amount_cents": plan.amount_cents, "idempotency_key": idempotency_key,
+        "request_hash": fingerprint if idempotency_key else None,
+    }
 
     async def transaction(conn: AsyncConnection) -> int:
         now = utcnow()
-        order_id = await repository.insert_order(conn, values={
-            "user_id": user.id, "event_date_id": request.event_date_id, "customer_name": request.customer_name,
-            "payment_source": request.payment_source, "total_tickets": plan.total_tickets,
-            "amount_cents": plan.amount_cents, "idempotency_key": idempotency_key,
-            "request_hash": fingerprint if idempotency_key else None, "created_at": now,
-        })
+        order_id = await repository.insert_order(conn, values={**order_row, "created_at": now})
         issued = await plan.write(conn, order_id, now)
         await record_change(conn, event_date_id=request.event_date_id, kind=SOLD, seat_ids=plan.seat_ids, now=now)
         return order_id, issued
 
     try:
-        order_id, issued = await db.run_transaction(transaction)
+        if groups is not None and plan.groupable_tickets is not None:
+            try:
+                order_id, issued = await groups.book(request.event_date_id, order_row, plan.groupable_tickets)
+            except BookAlone:
+                order_id, issued = await db.run_transaction(transaction)
+        else:
+            order_id, issued = await db.run_transaction(transaction)
     except IntegrityError as exc:
         if idempotency_key and is_unique_violation(exc, "uq_order_user_id_idempotency_key"):
             return await replay(db, user, idempotency_key, fingerprint)
@@ -131,24 +140,30 @@ class _Plan:
     write: Callable[[AsyncConnection, int, datetime], Awaitable[list]]  # -> the issued tickets (id, type, seat)
     type_names: dict[int, str]
     seat_labels: dict[int, str]
+    # GA orders without a hold can share a transaction with others (booking/grouping.py): their ticket rows.
+    groupable_tickets: list[dict] | None = None
 
 
 def _plan_direct_booking(user: CurrentUser, request: BookingRequest, priced: "PricedOrder") -> _Plan:
     """Order lines priced from the catalog: insert the tickets, then take the GA inventory."""
     seat_ids = [t["seat_id"] for t in priced.tickets if t["seat_id"] is not None] or None
+    ticket_rows = [
+        {**line, "user_id": user.id, "event_id": priced.event_id, "event_date_id": request.event_date_id,
+         "to_name": request.customer_name}
+        for line in priced.tickets
+    ]
 
     async def write(conn: AsyncConnection, order_id: int, now: datetime) -> list:
         if seat_ids:
             await free_seats_of_expired_holds(conn, request.event_date_id, seat_ids, now)
-        issued = await repository.insert_tickets(conn, [
-            {**line, "order_id": order_id, "user_id": user.id, "event_id": priced.event_id,
-             "event_date_id": request.event_date_id, "to_name": request.customer_name, "created_at": now}
-            for line in priced.tickets
-        ])
+        issued = await repository.insert_tickets(
+            conn, [{**row, "order_id": order_id, "created_at": now} for row in ticket_rows]
+        )
         await take_tiers(conn, request.event_date_id, priced.claims, now)
         return issued
 
-    return _Plan(len(priced.tickets), priced.amount_cents, seat_ids, write, priced.type_names, priced.seat_labels)
+    return _Plan(len(priced.tickets), priced.amount_cents, seat_ids, write, priced.type_names, priced.seat_labels,
+                 groupable_tickets=None if seat_ids else ticket_rows)
 
 
 async def _plan_hold_conversion(db: Database, user: CurrentUser, request: BookingRequest) -> _Plan:
@@ -203,9 +218,9 @@ async def price_order(db: Database, settings: Settings, request: BookingRequest)
     """Check the request against the show and price every ticket from the database (never from the client).
 
     These reads decide nothing about inventory: prices, tiers and seats of a show do not change while it is on
-    sale, and the transaction in `book` is what claims the tickets.
+    sale, and the transaction in `book` is what claims the tickets; so they need no common snapshot either.
     """
-    async with db.read() as conn:
+    async with db.lookup() as conn:
         show = await repository.get_show(conn, request.event_date_id)
         if show is None:
             raise NotFound(f"Event date {request.event_date_id} does not exist.")
