@@ -8,6 +8,9 @@ import random
 from collections import Counter
 
 import pytest
+import sqlalchemy as sa
+
+from ticketbooth.db import tables as t
 
 from tests.support.factories import tickets_of_show, tier_counts
 from tests.support.race import race
@@ -65,6 +68,46 @@ def test_multi_tier_buyers_never_oversell_any_tier(urls, factory, database):
     assert set(o.status for o in outcomes) <= {201, 409}
     assert any(o.status == 201 for o in outcomes) and any(o.status == 409 for o in outcomes)
     assert_ga_invariants(database, show.id, outcomes)
+
+
+def _sold_change_rows(database, show_id: int) -> int:
+    with database.engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(t.availability_change).where(
+            t.availability_change.c.event_date_id == show_id, t.availability_change.c.kind == "sold")).scalar_one()
+
+
+def test_simultaneous_ga_orders_share_transactions_and_each_gets_its_own_answer(urls, factory, database):
+    """Group commit (booking/grouping.py): 60 orders at once are booked in fewer transactions than orders (one
+    change-log row per transaction), and every order still gets exactly its own tickets."""
+    show = factory.ga_show({3: (1000, 1000)})
+    users = [factory.user() for _ in range(60)]
+    wanted = [random.randint(1, 4) for _ in users]
+
+    outcomes = race(urls, [(u.auth, _ga(show.id, {3: q})) for u, q in zip(users, wanted)])
+
+    assert [o.status for o in outcomes] == [201] * 60
+    assert [len(o.body["tickets"]) for o in outcomes] == wanted
+    assert [o.body["totalAmount"] for o in outcomes] == [10 * q for q in wanted]
+    assert len({o.body["orderId"] for o in outcomes}) == 60
+    assert_ga_invariants(database, show.id, outcomes)
+    assert tier_counts(database, show.id)[3] == (1000, 1000 - sum(wanted), sum(wanted))
+    assert _sold_change_rows(database, show.id) < 60  # some orders shared a transaction
+
+
+def test_a_group_that_does_not_fit_is_decided_order_by_order(urls, factory, database):
+    """40 orders of 2 for 25 tickets: no group of them fits as a whole near the end, yet every ticket that can
+    be sold is sold, one by one, and nobody gets a partial order."""
+    show = factory.ga_show({3: (25, 1000)})
+    users = [factory.user() for _ in range(40)]
+
+    outcomes = race(urls, [(u.auth, _ga(show.id, {3: 2})) for u in users])
+
+    statuses = Counter(o.status for o in outcomes)
+    assert statuses == {201: 12, 409: 28}, statuses
+    assert all(len(o.body["tickets"]) == 2 for o in outcomes if o.status == 201)
+    assert all(o.body["error"] == "INSUFFICIENT_INVENTORY" for o in outcomes if o.status == 409)
+    assert_ga_invariants(database, show.id, outcomes)
+    assert tier_counts(database, show.id)[3] == (25, 1, 24)
 
 
 def test_fifty_buyers_for_one_seat(urls, factory, database):
