@@ -41,4 +41,20 @@ async def latest_change_id(conn: AsyncConnection) -> int:
 
 
 async def forget_old_changes(conn: AsyncConnection, *, now: datetime) -> None:
-    await conn.execute(sa.delete(availability_change).where(availability_change.c.created_at < now - _RETENTION))
+    """Trim the log, but never the newest row of an event date: its id is the inventory version that cached
+    availability bodies are keyed by (catalog/cache.py), which must never go backwards nor back to 0.
+
+    The ids to keep sit in a derived table: MariaDB refuses a DELETE whose subquery reads the same table
+    directly (error 1093) but accepts it once the subquery is materialised; SQLite and PostgreSQL take either.
+    """
+    newest = (
+        sa.select(sa.func.max(availability_change.c.id).label("id"))
+        .group_by(availability_change.c.event_date_id)
+        .subquery("newest_per_date")
+    )
+    await conn.execute(
+        sa.delete(availability_change).where(
+            availability_change.c.created_at < now - _RETENTION,
+            availability_change.c.id.not_in(sa.select(newest.c.id)),
+        )
+    )
