@@ -1,14 +1,32 @@
 """GET /api/events, /api/event-dates/:id and its availability: exact shapes of the spec."""
 
 import re
+import time
 
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+# GET /api/events is rendered at most once per TICKETBOOTH_CATALOG_LIST_TTL_S (1 s) per process.
+EVENTS_TTL_S = 1.0
+
+
+def events_until(api, ready, timeout: float = EVENTS_TTL_S + 1.5) -> list[dict]:
+    """The events list once `ready(events)` holds, or the last one after `timeout` (within the list's TTL)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        events = api.get("/api/events").json()
+        if ready(events) or time.monotonic() > deadline:
+            return events
+        time.sleep(0.1)
+
+
+def dates_of(events) -> dict[int, dict]:
+    return {d["id"]: d for e in events for d in e["dates"]}
 
 
 def test_events_lists_each_event_with_its_dates(api, factory):
     ga = factory.ga_show({1: (50, 10000), 3: (500, 1000)})
     seated = factory.seated_show()
 
+    events_until(api, lambda events: {ga.id, seated.id} <= dates_of(events).keys())
     events = api.get("/api/events")
 
     assert events.status_code == 200
@@ -31,7 +49,7 @@ def test_events_marks_a_sold_out_date(api, factory, database):
     with database.engine.begin() as conn:  # an empty tier is what a sold-out date looks like
         conn.execute(sa.update(inv).where(inv.c.event_date_id == show.id).values(max_quantity=0, remaining_tickets=0))
 
-    dates = {d["id"]: d for e in api.get("/api/events").json() for d in e["dates"]}
+    dates = dates_of(events_until(api, lambda events: dates_of(events).get(show.id, {}).get("soldOut")))
     assert dates[show.id]["soldOut"] is True
 
 

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ticketbooth.db.tables import (
+    availability_change,
     event,
     event_date,
     event_date_has_seat,
@@ -124,3 +125,26 @@ async def seat_map(conn: AsyncConnection, event_date_id: int, only: list[int] | 
     if only is not None:
         query = query.where(inv.c.seat_id.in_(only))
     return (await conn.execute(query)).all()
+
+
+async def inventory_version(conn: AsyncConnection, event_date_id: int, now: datetime) -> sa.Row:
+    """One round trip, two index probes: what a cached availability body of the date is keyed by.
+
+    version: the newest availability_change id of the date (0 when none), version_at: its created_at,
+    next_expiry: the earliest expiry still ahead of `now` among the date's active holds (None: no such hold).
+    When that moment passes, or a hold's expiry is moved, next_expiry changes, and so does the key.
+    """
+    change = availability_change
+    newest = (
+        sa.select(sa.func.max(change.c.id)).where(change.c.event_date_id == event_date_id).scalar_subquery()
+    )
+    version_at = sa.select(change.c.created_at).where(change.c.id == newest).scalar_subquery()
+    next_expiry = (
+        sa.select(sa.func.min(hold.c.expires_at))
+        .where(hold.c.event_date_id == event_date_id, hold.c.status == "active", hold.c.expires_at > now)
+        .scalar_subquery()
+    )
+    query = sa.select(
+        newest.label("version"), version_at.label("version_at"), next_expiry.label("next_expiry")
+    )
+    return (await conn.execute(query)).one()

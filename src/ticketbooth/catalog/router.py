@@ -1,8 +1,10 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
+from starlette.responses import Response
 
 from ticketbooth.catalog import service
+from ticketbooth.catalog.cache import caches_of, respond
 from ticketbooth.catalog.schemas import EventDateOut, EventOut, GaAvailability, SeatedAvailability
 from ticketbooth.dependencies import DbDep, SettingsDep
 from ticketbooth.errors import NotFound, ValidationFailed, responses
@@ -11,9 +13,19 @@ router = APIRouter(prefix="/api", tags=["catalog"])
 EventDateId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The event date (show) id.")]
 
 
-@router.get("/events", response_model=list[EventOut], summary="All events with their dates")
-async def list_events(db: DbDep) -> list[dict]:
-    return await service.list_events(db)
+@router.get(
+    "/events",
+    response_model=list[EventOut],
+    summary="All events with their dates",
+    description=(
+        "Rendered at most once per `TICKETBOOTH_CATALOG_LIST_TTL_S` (default 1 s) per server process, so it may "
+        "be that much behind a sale (`priceFrom`, `soldOut`); availability is the exact view. Conditional: an "
+        "`ETag` with `Cache-Control: no-cache`, `If-None-Match` gets 304."
+    ),
+)
+async def list_events(request: Request, db: DbDep, settings: SettingsDep) -> Response:
+    events_cache = caches_of(request)[1]
+    return respond(request, await service.events_body(db, events_cache, ttl_s=settings.catalog_list_ttl_s))
 
 
 @router.get(
@@ -32,5 +44,10 @@ async def get_event_date(event_date_id: EventDateId, db: DbDep, settings: Settin
     responses=responses(NotFound, ValidationFailed),
     summary="What is left: tiers with remaining counts (GA) or the seat map (SEATED)",
 )
-async def get_availability(event_date_id: EventDateId, db: DbDep) -> dict:
-    return await service.get_availability(db, event_date_id)
+async def get_availability(request: Request, event_date_id: EventDateId, db: DbDep, settings: SettingsDep) -> Response:
+    # Pre-rendered bytes (the response model documents the shape); exact per inventory version, see service.
+    availability_cache = caches_of(request)[0]
+    rendered = await service.availability_body(
+        db, availability_cache, event_date_id, transaction_timeout_s=settings.db_transaction_timeout_s
+    )
+    return respond(request, rendered)

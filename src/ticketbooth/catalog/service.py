@@ -1,12 +1,17 @@
 """Browsing: the events list, one show, and what is still available."""
 
+import time
+from datetime import timedelta
 from itertools import groupby
 
+import orjson
+
 from ticketbooth.catalog import repository
+from ticketbooth.catalog.cache import VOLATILE_TTL_S, RenderCache, Rendered, build
 from ticketbooth.db.database import Database
 from ticketbooth.errors import NotFound
 from ticketbooth.holds.repository import expired_held_quantities
-from ticketbooth.kit import utcnow
+from ticketbooth.kit import _iso_utc, _money, utcnow
 
 
 def seat_label(section: str, row: str, number: int) -> str:
@@ -119,3 +124,135 @@ def _seat_out(s, now) -> dict:
         "status": status,
         "accessible": s.is_accessible,
     }
+
+
+# ---- Cached, pre-serialized bodies of the HTTP routes (see catalog/cache.py) ----------------------------------
+# The wire renderers below build the JSON of the response models directly (camelCase keys, money in currency
+# units, timestamps as ISO UTC) without validating one model per seat; tests compare them with the models.
+
+
+async def events_body(db: Database, cache: RenderCache, *, ttl_s: float) -> Rendered:
+    """The events list, rendered at most once per `ttl_s` per process: up to `ttl_s` stale."""
+
+    async def render() -> Rendered:
+        started = time.monotonic()
+        body = orjson.dumps(await _events_wire(db))
+        return await build(body, etag_prefix="e", valid_until=started + ttl_s, started=started)
+
+    return await cache.get("events", render)
+
+
+async def _events_wire(db: Database) -> list[dict]:
+    async with db.catalog_read() as conn:  # may be a replica: browsing only, decides no sale
+        events = await repository.list_events(conn)
+        dates = await repository.list_dates(conn)
+        ga = await repository.ga_summaries(conn)
+        seated = await repository.seated_summaries(conn, utcnow())
+
+    dates_by_event: dict[int, list[dict]] = {}
+    for d in dates:
+        if d.seating_mode == "GA":
+            summary = ga.get(d.id)
+            price_from, left = (summary.price_from, summary.remaining) if summary else (None, 0)
+        else:
+            price_from, left = seated.get(d.id, (None, 0))
+        dates_by_event.setdefault(d.event_id, []).append({
+            "id": d.id,
+            "date": _iso_utc(d.event_date),
+            "venueName": d.venue_name,
+            "seatingMode": d.seating_mode,
+            "priceFrom": None if price_from is None else _money(int(price_from)),
+            "soldOut": not left,
+        })
+    return [
+        {"id": e.id, "slug": e.slug, "title": e.title, "description": e.description,
+         "dates": dates_by_event.get(e.id, [])}
+        for e in events
+    ]
+
+
+async def availability_body(db: Database, cache: RenderCache, event_date_id: int, *,
+                            transaction_timeout_s: float) -> Rendered:
+    """The availability of one date, rendered once per inventory version and reused while the key is current.
+
+    Every request asks the primary for the key (one small indexed query); only the render is shared:
+    * key = (date, newest change id of the date, earliest expiry still ahead among its active holds), so a
+      sale, hold or release (each writes a change row) or a hold running out makes the next request render.
+    * Late commits: change ids are assigned at INSERT and committed later, so a transaction with a lower id
+      can still commit after we saw the newest one, without changing the key. Such a transaction began
+      before the version row was inserted, which happened within one transaction timeout of the version
+      row's created_at (its transaction took `now` when it began), and every transaction is over one
+      timeout after it began. So a render that starts more than 2 x db_transaction_timeout_s after the
+      version's created_at has seen every change below the version: it is valid for as long as its key is
+      current. Before that, a body is served for at most VOLATILE_TTL_S (1 s) after its render started:
+      the one staleness bound of this cache, and only for changes that commit out of id order.
+    """
+    now = utcnow()
+    async with db.lookup() as conn:  # the primary, always, never a replica; one statement: no BEGIN needed
+        v = await repository.inventory_version(conn, event_date_id, now)
+    version = v.version or 0
+    settled_at = v.version_at + timedelta(seconds=2 * transaction_timeout_s) if version else None
+
+    async def render() -> Rendered:
+        started, started_wall = time.monotonic(), utcnow()
+        async with db.read() as conn:  # after the key query: sees at least the key's version
+            wire = await _availability_wire(conn, event_date_id)
+        body = orjson.dumps(wire)
+        settled = settled_at is None or started_wall > settled_at
+        expiry = "" if v.next_expiry is None else v.next_expiry.strftime("%Y%m%d%H%M%S")
+        return await build(body, etag_prefix=f"a{event_date_id}.{version}.{expiry}",
+                           valid_until=None if settled else started + VOLATILE_TTL_S, started=started)
+
+    return await cache.get((event_date_id, version, v.next_expiry), render)
+
+
+async def _availability_wire(conn, event_date_id: int) -> dict:
+    row = await repository.get_event_date(conn, event_date_id)
+    if row is None:
+        raise NotFound(f"Event date {event_date_id} does not exist.")
+    now = utcnow()
+    if row.seating_mode == "GA":
+        tiers = await repository.ga_tiers(conn, event_date_id)
+        expired = await expired_held_quantities(conn, event_date_id=event_date_id, now=now)
+        return {
+            "seatingMode": "GA",
+            "tiers": [
+                {"id": t.id, "name": t.name, "price": _money(t.price_cents),
+                 "remaining": t.remaining_tickets + expired.get(t.id, 0)}
+                for t in tiers
+            ],
+        }
+    # Positional unpacking: attribute access on 60,000 rows alone costs more than the whole JSON encoding.
+    sections: list[dict] = []
+    seats: list[dict] = []
+    section = row_name = None
+    money: dict[int, int | float] = {}
+    for (seat_id, seat_section, seat_row, number, accessible, ticket_type_id, ticket_type, price_cents,
+         ticket_id, order_id, hold_expires_at) in await repository.seat_map(conn, event_date_id):
+        if seat_section != section:
+            section, row_name = seat_section, None
+            sections.append({"section": section, "rows": (section_rows := [])})
+        if seat_row != row_name:
+            row_name = seat_row
+            section_rows.append({"row": row_name, "seats": (seats := [])})
+        if ticket_id is None:
+            status = "available"
+        elif order_id is not None:
+            status = "sold"
+        else:
+            status = "held" if hold_expires_at is not None and hold_expires_at > now else "available"
+        price = money.get(price_cents)
+        if price is None:
+            price = money[price_cents] = _money(price_cents)
+        seats.append({
+            "seatId": seat_id,
+            "label": f"{seat_section}-{seat_row}-{number}",
+            "number": number,
+            "ticketType": ticket_type,
+            "ticketTypeId": ticket_type_id,
+            "price": price,
+            "available": status == "available",
+            "status": status,
+            "accessible": bool(accessible),
+        })
+    return {"seatingMode": "SEATED", "sections": sections}

@@ -82,7 +82,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** All events with their dates */
+        /**
+         * All events with their dates
+         * @description Rendered at most once per `TICKETBOOTH_CATALOG_LIST_TTL_S` (default 1 s) per server process, so it may be that much behind a sale (`priceFrom`, `soldOut`); availability is the exact view. Conditional: an `ETag` with `Cache-Control: no-cache`, `If-None-Match` gets 304.
+         */
         get: operations["catalog-list_events"];
         put?: never;
         post?: never;
