@@ -44,8 +44,9 @@ async def forget_old_changes(conn: AsyncConnection, *, now: datetime) -> None:
     """Trim the log, but never the newest row of an event date: its id is the inventory version that cached
     availability bodies are keyed by (catalog/cache.py), which must never go backwards nor back to 0.
 
-    The ids to keep sit in a derived table: MariaDB refuses a DELETE whose subquery reads the same table
-    directly (error 1093) but accepts it once the subquery is materialised; SQLite and PostgreSQL take either.
+    The ids to keep sit in a derived table: MySQL (and MariaDB before 10.3.2) refuse a DELETE whose subquery
+    reads the same table directly (error 1093) but accept it once materialised; MariaDB 10.11, SQLite and
+    PostgreSQL take either form, and the tests run this one on all three.
     """
     newest = (
         sa.select(sa.func.max(availability_change.c.id).label("id"))
