@@ -1,7 +1,9 @@
 """Sign-up, login, logout, the admin-only POST /api/users, and argon2id password storage."""
 
 import secrets
+import time
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -104,6 +106,18 @@ def test_token_works_until_logout(api):
     assert api.get("/api/me", headers=auth).json()["email"] == body["email"]
     assert api.post("/api/logout", headers=auth).status_code == 204
     assert api.get("/api/me", headers=auth).status_code == 401
+
+
+def test_a_token_revoked_through_another_process_stops_working_there_within_the_cache_ttl(server, second_server, factory):
+    """Each process trusts a token it checked in the last auth_cache_ttl_s (2 s) without asking the database:
+    logout is immediate where it happens, and reaches the other processes within that bound."""
+    auth = factory.user().auth
+    with httpx.Client(base_url=server.url) as here, httpx.Client(base_url=second_server.url) as elsewhere:
+        assert elsewhere.get("/api/me", headers=auth).status_code == 200
+        assert here.post("/api/logout", headers=auth).status_code == 204
+        assert here.get("/api/me", headers=auth).status_code == 401
+        time.sleep(2.2)
+        assert elsewhere.get("/api/me", headers=auth).status_code == 401
 
 
 def test_only_admins_create_users(api, factory, database):

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
         "may lag a sale by that much (availability is exact, never cached past a change).",
     )
     hold_ttl_seconds: int = Field(default=600, ge=1, description="How long a hold keeps its tickets or seats.")
+    auth_cache_ttl_s: float = Field(
+        default=2.0, ge=0,
+        description="A token checked this recently is trusted again without a query (0: check every request). A token "
+        "revoked through another server process keeps working there for up to this long.",
+    )
     token_ttl_hours: float = Field(default=24, description="Lifetime of a login token.")
     max_body_bytes: int = Field(default=64 * 1024, description="Requests with a larger body get 413.")
     web_dist: Path = Field(

@@ -28,11 +28,11 @@ SettingsDep = Annotated[Settings, Depends(_settings)]
 
 
 async def _current_user(
-    db: DbDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    db: DbDep, settings: SettingsDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> CurrentUser:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Log in first: send `Authorization: Bearer <token>`.")
-    return await authenticate(db, credentials.credentials)
+    return await authenticate(db, credentials.credentials, cache_ttl_s=settings.auth_cache_ttl_s)
 
 
 CurrentUserDep = Annotated[CurrentUser, Depends(_current_user)]

@@ -58,7 +58,7 @@ async def revoke_token(conn: AsyncConnection, *, digest: str, now: datetime) -> 
 async def user_for_token(conn: AsyncConnection, *, digest: str, now: datetime) -> tuple[sa.Row, frozenset[str]] | None:
     """The user a live token belongs to, with their permissions, in one round trip (every request pays it)."""
     query = (
-        sa.select(user.c.id, user.c.username, permission.c.name.label("permission"))
+        sa.select(user.c.id, user.c.username, auth_token.c.expires_at, permission.c.name.label("permission"))
         .join(auth_token, auth_token.c.user_id == user.c.id)
         .outerjoin(role_has_user, role_has_user.c.user_id == user.c.id)
         .outerjoin(role_has_permission, role_has_permission.c.role_id == role_has_user.c.role_id)

@@ -21,12 +21,13 @@ async def get_show(conn: AsyncConnection, event_date_id: int) -> sa.Row | None:
     return (await conn.execute(query)).first()
 
 
-async def tier_prices(conn: AsyncConnection, event_date_id: int, ticket_type_ids: list[int]) -> dict[int, sa.Row]:
+async def tier_prices(conn: AsyncConnection, event_date_id: int) -> dict[int, sa.Row]:
+    """Every GA tier of the show: ticket_type_id -> (name, price_cents)."""
     inv = event_date_has_ticket_type
     query = (
         sa.select(inv.c.ticket_type_id, ticket_type.c.name, inv.c.price_cents)
         .join(ticket_type, ticket_type.c.id == inv.c.ticket_type_id)
-        .where(inv.c.event_date_id == event_date_id, inv.c.ticket_type_id.in_(ticket_type_ids))
+        .where(inv.c.event_date_id == event_date_id)
     )
     return {r.ticket_type_id: r for r in (await conn.execute(query)).all()}
 

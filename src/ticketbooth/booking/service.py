@@ -13,10 +13,12 @@ arriving at the same moment on another server process, waits for the first in th
 
 import hashlib
 import json
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -214,40 +216,72 @@ async def _expire_hold_now(db: Database, hold_id: int | None, event_date_id: int
     await db.run_transaction(write)
 
 
+@dataclass(frozen=True)
+class ShowTerms:
+    """What pricing needs to know about a show: fixed once the show is on sale (nothing in the API edits it)."""
+
+    event_id: int
+    event_date: datetime
+    seating_mode: str
+    tiers: dict[int, sa.Row]  # GA: ticket_type_id -> (name, price_cents)
+
+
+# Terms are read once per show and process every few seconds instead of twice per booking. They decide no
+# inventory (the booking transaction does), and "past" is still judged against the clock on every request.
+_TERMS_TTL_S = 5.0
+_TERMS_MAX_SHOWS = 4096
+_terms_cache: dict[tuple[str, int], tuple[float, ShowTerms]] = {}
+
+
+async def show_terms(db: Database, event_date_id: int) -> ShowTerms | None:
+    key = (str(db.engine.url), event_date_id)
+    cached = _terms_cache.get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    async with db.lookup() as conn:
+        show = await repository.get_show(conn, event_date_id)
+        if show is None:
+            return None
+        tiers = await repository.tier_prices(conn, event_date_id) if show.seating_mode == "GA" else {}
+    terms = ShowTerms(show.event_id, show.event_date, show.seating_mode, tiers)
+    if len(_terms_cache) >= _TERMS_MAX_SHOWS:
+        _terms_cache.clear()
+    _terms_cache[key] = (time.monotonic() + _TERMS_TTL_S, terms)
+    return terms
+
+
 async def price_order(db: Database, settings: Settings, request: BookingRequest) -> PricedOrder:
     """Check the request against the show and price every ticket from the database (never from the client).
 
     These reads decide nothing about inventory: prices, tiers and seats of a show do not change while it is on
     sale, and the transaction in `book` is what claims the tickets; so they need no common snapshot either.
     """
-    async with db.lookup() as conn:
-        show = await repository.get_show(conn, request.event_date_id)
-        if show is None:
-            raise NotFound(f"Event date {request.event_date_id} does not exist.")
-        if show.event_date <= utcnow():
-            raise EventDatePast("This show has already taken place; tickets are no longer on sale.")
-        wanted = sum(t.quantity for t in request.tiers) if request.tiers else len(request.seats or [])
-        if wanted > settings.max_tickets_per_order:
-            raise OrderLimitExceeded(
-                f"An order may hold at most {settings.max_tickets_per_order} tickets; this one asks for {wanted}."
-            )
-        priced = PricedOrder(event_id=show.event_id)
-        if request.tiers:
-            if show.seating_mode != "GA":
-                raise SeatingModeMismatch("This show has assigned seats: book `seats`, not `tiers`.")
-            await _price_tiers(conn, request, priced)
-        else:
-            if show.seating_mode != "SEATED":
-                raise SeatingModeMismatch("This show is general admission: book `tiers`, not `seats`.")
+    show = await show_terms(db, request.event_date_id)
+    if show is None:
+        raise NotFound(f"Event date {request.event_date_id} does not exist.")
+    if show.event_date <= utcnow():
+        raise EventDatePast("This show has already taken place; tickets are no longer on sale.")
+    wanted = sum(t.quantity for t in request.tiers) if request.tiers else len(request.seats or [])
+    if wanted > settings.max_tickets_per_order:
+        raise OrderLimitExceeded(
+            f"An order may hold at most {settings.max_tickets_per_order} tickets; this one asks for {wanted}."
+        )
+    priced = PricedOrder(event_id=show.event_id)
+    if request.tiers:
+        if show.seating_mode != "GA":
+            raise SeatingModeMismatch("This show has assigned seats: book `seats`, not `tiers`.")
+        _price_tiers(show, request, priced)
+    else:
+        if show.seating_mode != "SEATED":
+            raise SeatingModeMismatch("This show is general admission: book `tiers`, not `seats`.")
+        async with db.lookup() as conn:
             await _price_seats(conn, request, priced)
     return priced
 
 
-async def _price_tiers(conn: AsyncConnection, request: BookingRequest, priced: PricedOrder) -> None:
-    wanted = sorted(request.tiers or [], key=lambda t: t.ticket_type_id)
-    prices = await repository.tier_prices(conn, request.event_date_id, [t.ticket_type_id for t in wanted])
-    for tier in wanted:
-        found = prices.get(tier.ticket_type_id)
+def _price_tiers(show: ShowTerms, request: BookingRequest, priced: PricedOrder) -> None:
+    for tier in sorted(request.tiers or [], key=lambda t: t.ticket_type_id):
+        found = show.tiers.get(tier.ticket_type_id)
         if found is None:
             raise UnknownTicketType(f"Ticket type {tier.ticket_type_id} is not on sale for this show.")
         priced.claims.append(TierClaim(tier.ticket_type_id, found.name, tier.quantity, found.price_cents))
