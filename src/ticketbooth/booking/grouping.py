@@ -47,35 +47,42 @@ class _DoesNotFit(Exception):
 
 
 class GroupBooker:
-    """One queue per show; at most one group transaction per show in flight in this process."""
+    """One queue per show, worked by up to `in_flight` group transactions at a time in this process (two: one
+    builds its group while the other waits for its COMMIT)."""
 
-    def __init__(self, db: Database, *, max_orders: int):
+    def __init__(self, db: Database, *, max_orders: int, in_flight: int = 2):
         self._db = db
         self._max_orders = max_orders
+        self._in_flight = in_flight
         self._queues: dict[int, list[GroupedOrder]] = {}
+        self._workers: dict[int, int] = {}
         self._drains: set[asyncio.Task] = set()
 
     async def book(self, event_date_id: int, order: dict, tickets: list[dict]) -> tuple[int, list[sa.Row]]:
         """(order id, issued tickets) once committed; BookAlone when the group had to be undone."""
         pending = GroupedOrder(order, tickets)
-        queue = self._queues.get(event_date_id)
-        if queue is None:  # no group in flight for this show: start one now
-            self._queues[event_date_id] = queue = []
-            task = asyncio.create_task(self._drain(event_date_id, queue))
+        self._queues.setdefault(event_date_id, []).append(pending)
+        if self._workers.get(event_date_id, 0) < self._in_flight:  # start a group now rather than queue
+            self._workers[event_date_id] = self._workers.get(event_date_id, 0) + 1
+            task = asyncio.create_task(self._drain(event_date_id))
             self._drains.add(task)
             task.add_done_callback(self._drains.discard)
-        queue.append(pending)
         # The group goes on without a caller who stops waiting: a committed order is found by its key on retry.
         return await asyncio.shield(pending.answer)
 
-    async def _drain(self, event_date_id: int, queue: list[GroupedOrder]) -> None:
+    async def _drain(self, event_date_id: int) -> None:
+        queue = self._queues[event_date_id]
         try:
             while queue:
                 group = queue[: self._max_orders]
                 del queue[: self._max_orders]
                 await self._book_group(event_date_id, group)
         finally:
-            del self._queues[event_date_id]
+            self._workers[event_date_id] -= 1
+            if not self._workers[event_date_id]:
+                del self._workers[event_date_id]
+                if not queue:
+                    del self._queues[event_date_id]
 
     async def _book_group(self, event_date_id: int, group: list[GroupedOrder]) -> None:
         try:
