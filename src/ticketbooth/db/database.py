@@ -208,6 +208,11 @@ def _create_engine(settings: Settings, database_url: str) -> AsyncEngine:
             "timeout": settings.db_connect_timeout_s,
             "server_settings": {"lock_timeout": str(settings.db_lock_timeout_ms)},
         }
+    if url.get_backend_name() == "mysql":
+        # The same bound on lock waits as PostgreSQL's lock_timeout (InnoDB's default is 50 s), so no
+        # transaction lives long past its first write: the availability cache relies on that.
+        wait_s = max(1, round(settings.db_lock_timeout_ms / 1000))
+        kwargs["connect_args"] = {"init_command": f"SET SESSION innodb_lock_wait_timeout = {wait_s}"}
     engine = create_async_engine(url, **kwargs)
     if url.get_backend_name() == "postgresql":
         _drop_connections_to_a_lost_primary(engine)
