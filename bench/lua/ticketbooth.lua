@@ -66,10 +66,12 @@ function init(args)
   fillers = 0
   math.randomseed(os.time() * 1000 + (tid or 0) * 7919)
   for _ = 1, 10 do math.random() end
-  events_req = wrk.format("GET", "/api/events")
-  avail_req = wrk.format("GET", "/api/event-dates/" .. avail_date .. "/availability")
-  ga_detail_req = wrk.format("GET", "/api/event-dates/" .. ga_date)
-  ga_avail_req = wrk.format("GET", "/api/event-dates/" .. ga_date .. "/availability")
+  -- Browsers always accept gzip; the catalog serves pre-compressed bodies.
+  local browse_headers = {["Accept-Encoding"] = "gzip"}
+  events_req = wrk.format("GET", "/api/events", browse_headers)
+  avail_req = wrk.format("GET", "/api/event-dates/" .. avail_date .. "/availability", browse_headers)
+  ga_detail_req = wrk.format("GET", "/api/event-dates/" .. ga_date, browse_headers)
+  ga_avail_req = wrk.format("GET", "/api/event-dates/" .. ga_date .. "/availability", browse_headers)
   health_req = wrk.format("GET", "/health")
 end
 
