@@ -12,18 +12,17 @@ SOLD, HELD, RELEASED = "sold", "held", "released"
 _RETENTION = timedelta(hours=1)
 
 
+_RECORD_CHANGE = sa.insert(availability_change)  # built once: every booking and hold runs it
+
+
 async def record_change(
     conn: AsyncConnection, *, event_date_id: int, kind: str, seat_ids: list[int] | None, now: datetime
 ) -> None:
     """Called inside the transaction that changes the inventory, so the log never tells of a rolled-back change."""
-    await conn.execute(
-        sa.insert(availability_change).values(
-            event_date_id=event_date_id,
-            kind=kind,
-            seat_ids=json.dumps(seat_ids) if seat_ids else None,
-            created_at=now,
-        )
-    )
+    await conn.execute(_RECORD_CHANGE, {
+        "event_date_id": event_date_id, "kind": kind, "seat_ids": json.dumps(seat_ids) if seat_ids else None,
+        "created_at": now,
+    })
 
 
 async def changes_after(conn: AsyncConnection, *, event_date_id: int, after_id: int, limit: int) -> list[sa.Row]:
