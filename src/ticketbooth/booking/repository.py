@@ -36,29 +36,33 @@ async def tier_prices(conn: AsyncConnection, event_date_id: int) -> dict[int, sa
     return {r.ticket_type_id: r for r in (await conn.execute(query)).all()}
 
 
-async def seats_on_sale(conn: AsyncConnection, event_date_id: int, seat_ids: list[int]) -> dict[int, sa.Row]:
-    inv = event_date_has_seat
-    query = (
-        sa.select(
-            inv.c.seat_id,
-            inv.c.ticket_type_id,
-            inv.c.price_cents,
-            ticket_type.c.name.label("ticket_type"),
-            seat.c.section,
-            seat.c.row,
-            seat.c.number,
-        )
-        .join(seat, seat.c.id == inv.c.seat_id)
-        .join(ticket_type, ticket_type.c.id == inv.c.ticket_type_id)
-        .where(inv.c.event_date_id == event_date_id, inv.c.seat_id.in_(seat_ids))
+_SEATS_ON_SALE = (
+    sa.select(
+        event_date_has_seat.c.seat_id,
+        event_date_has_seat.c.ticket_type_id,
+        event_date_has_seat.c.price_cents,
+        ticket_type.c.name.label("ticket_type"),
+        seat.c.section,
+        seat.c.row,
+        seat.c.number,
     )
-    return {r.seat_id: r for r in (await conn.execute(query)).all()}
+    .join(seat, seat.c.id == event_date_has_seat.c.seat_id)
+    .join(ticket_type, ticket_type.c.id == event_date_has_seat.c.ticket_type_id)
+    .where(event_date_has_seat.c.event_date_id == sa.bindparam("show"),
+           event_date_has_seat.c.seat_id.in_(sa.bindparam("seat_ids", expanding=True)))
+)
+
+
+async def seats_on_sale(conn: AsyncConnection, event_date_id: int, seat_ids: list[int]) -> dict[int, sa.Row]:
+    rows = (await conn.execute(_SEATS_ON_SALE, {"show": event_date_id, "seat_ids": seat_ids})).all()
+    return {r.seat_id: r for r in rows}
 
 
 async def insert_order(conn: AsyncConnection, *, values: dict) -> int:
-    return (await conn.execute(sa.insert(order).values(**values))).inserted_primary_key[0]
+    return (await conn.execute(_INSERT_ORDER, values)).inserted_primary_key[0]
 
 
+_INSERT_ORDER = sa.insert(order)
 _INSERT_ORDERS = sa.insert(order).returning(order.c.id, sort_by_parameter_order=True)
 _TICKET_RETURNING = (ticket.c.id, ticket.c.order_id, ticket.c.ticket_type_id, ticket.c.seat_id)
 _INSERT_TICKETS = sa.insert(ticket).returning(*_TICKET_RETURNING)

@@ -124,19 +124,22 @@ async def expired_holds_with_tier(
     return list((await conn.execute(query)).scalars())
 
 
+_SHOW = sa.bindparam("show")
+_FREE_EXPIRED_SEAT_HOLDS = sa.delete(ticket).where(  # built once: every seat booking runs it
+    ticket.c.event_date_id == _SHOW,
+    ticket.c.seat_id.in_(sa.bindparam("seat_ids", expanding=True)),
+    ticket.c.order_id.is_(None),
+    ticket.c.hold_id.in_(
+        sa.select(hold.c.id).where(hold.c.event_date_id == _SHOW, hold.c.expires_at <= sa.bindparam("now"))
+    ),
+)
+
+
 async def free_expired_seat_holds(
     conn: AsyncConnection, *, event_date_id: int, seat_ids: list[int], now: datetime
 ) -> None:
     """An expired hold never blocks anyone: drop its seat rows where someone now wants those seats."""
-    expired = sa.select(hold.c.id).where(hold.c.event_date_id == event_date_id, hold.c.expires_at <= now)
-    await conn.execute(
-        sa.delete(ticket).where(
-            ticket.c.event_date_id == event_date_id,
-            ticket.c.seat_id.in_(seat_ids),
-            ticket.c.order_id.is_(None),
-            ticket.c.hold_id.in_(expired),
-        )
-    )
+    await conn.execute(_FREE_EXPIRED_SEAT_HOLDS, {"show": event_date_id, "seat_ids": seat_ids, "now": now})
 
 
 async def expired_held_quantities(conn: AsyncConnection, *, event_date_id: int, now: datetime) -> dict[int, int]:
