@@ -1,6 +1,7 @@
 """The data-access entry point: one engine per process, explicit transactions, transient-error retry."""
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -86,8 +87,10 @@ class Database:
         url = make_url(settings.database_url)
         self.dialect = url.get_backend_name()
         self.engine: AsyncEngine = _create_engine(settings, settings.database_url)
+        self._sqlite_writer: asyncio.Lock | None = None
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine, settings.sqlite_busy_timeout_ms)
+            self._sqlite_writer = asyncio.Lock()
         # Catalog pages may be served by a replica (slightly stale is fine for browsing); None: the primary.
         self.catalog_engine: AsyncEngine | None = (
             _create_engine(settings, settings.database_replica_url) if settings.database_replica_url else None
@@ -142,6 +145,11 @@ class Database:
         async with self._connect(self.catalog_engine or self.engine) as conn:
             yield await conn.execution_options(**{_READ_ONLY: True})
 
+    def _one_writer(self):
+        """SQLite has one writer at a time: transactions of this process queue here instead of polling the
+        file lock with SQLite's busy handler, which sleeps up to 100 ms between tries."""
+        return self._sqlite_writer if self._sqlite_writer is not None else contextlib.nullcontext()
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """One all-or-nothing unit: committed when the block ends, rolled back on any exception.
@@ -151,7 +159,7 @@ class Database:
         """
         committing = False
         try:
-            async with self._connect(self.engine) as conn, conn.begin():
+            async with self._one_writer(), self._connect(self.engine) as conn, conn.begin():
                 yield conn
                 committing = True  # the body is done: what fails from here on is the COMMIT
         except Exception as exc:
