@@ -143,6 +143,34 @@ def test_overlapping_multi_seat_orders_never_share_a_seat(urls, factory, databas
     assert sorted(r.id for r in rows) == sorted(t["id"] for o in won for t in o.body["tickets"])
 
 
+def test_a_seat_order_is_refused_only_for_a_seat_someone_else_got(urls, factory, database):
+    """Seat orders that arrive together share a transaction (booking/grouping.py), where an order that misses
+    a seat is undone again: its other seats must not be lost to it. So every 409 names an order with at least
+    one seat that another order holds at the end, and groups did form (fewer change rows than sales)."""
+    show = factory.seated_show(rows=4, per_row=20)
+    users = [factory.user() for _ in range(120)]
+    rng = random.Random(5)
+    wanted = []
+    for _ in users:
+        size = rng.randint(1, 4)
+        start = rng.randint(0, len(show.seat_ids) - size)
+        wanted.append(show.seat_ids[start:start + size])
+
+    outcomes = race(urls, [(u.auth, _seats(show.id, seats)) for u, seats in zip(users, wanted)])
+
+    assert set(o.status for o in outcomes) <= {201, 409}
+    owner = {r.seat_id: r.order_id for r in tickets_of_show(database, show.id)}
+    for seats, o in zip(wanted, outcomes):
+        if o.status == 201:
+            assert {owner.get(s) for s in seats} == {o.body["orderId"]}
+        else:
+            assert o.body["error"] == "SEAT_ALREADY_TAKEN"
+            assert any(s in owner for s in seats), f"refused although all of {seats} are still free"
+    won = [o for o in outcomes if o.status == 201]
+    assert sorted(owner) == sorted(s for seats, o in zip(wanted, outcomes) if o.status == 201 for s in seats)
+    assert _sold_change_rows(database, show.id) < len(won)
+
+
 def test_control_naive_check_then_act_oversells(database, factory):
     """The same harness against a deliberately naive path must catch the oversell, or the tests above prove nothing."""
     naive = ServerProcess(database.async_url, app="tests.support.naive_app:create_app").wait_ready()

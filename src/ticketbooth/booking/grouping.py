@@ -1,14 +1,18 @@
-"""Group commit for GA bookings: orders for one show that arrive together share one transaction.
+"""Group commit: booking orders for one show that arrive together share one transaction.
 
 In an on-sale everybody wants the same tier, and its inventory row can be locked by one transaction at a time,
 from its UPDATE until its COMMIT is on disk. One order per transaction caps a show at one order per lock
-window (PostgreSQL alone: ~1,400 bookings/s at 64 clients). So while a transaction for a show is in flight in
-this process, new orders for that show queue, and then go together: one INSERT of all the orders, one of all
-their tickets, one conditional UPDATE per tier for the group's total (`remaining >= total`), one COMMIT.
+window (PostgreSQL alone: ~1,400 bookings/s at 64 clients), and costs every order a COMMIT and its round
+trips. So while a transaction for a show is in flight in this process, new orders for that show queue, and
+then go together: one INSERT of all the orders and one of all their tickets, then, for GA, one conditional
+UPDATE per tier for the group's total (`remaining >= total`), and one COMMIT.
 
-Every order still gets its own, exact answer. The group is all-or-nothing: when it does not fit (the tier is
+Every order still gets its own, exact answer. A GA group is all-or-nothing: when it does not fit (the tier is
 nearly sold out) or one order breaks a constraint (a reused Idempotency-Key), it is rolled back and each of
-its orders is booked on its own, exactly as without grouping, so grouping never decides differently.
+its orders is booked on its own, exactly as without grouping. In a seat group the unique constraint on
+(show, seat) decides seat by seat, and an order that missed a seat is deleted again inside the transaction;
+if the seat it missed was wanted by another order of the group, it is decided again on its own, so it is
+refused only for a seat that someone actually got.
 Nothing about inventory lives in memory: an order waits here only until the transaction that books it starts,
 and a first order never waits at all (a group forms only behind a transaction already in flight).
 """
@@ -25,6 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ticketbooth.booking import repository
 from ticketbooth.db.database import Database
+from ticketbooth.errors import SeatAlreadyTaken
+from ticketbooth.holds.repository import free_expired_seat_holds
 from ticketbooth.kit import utcnow
 from ticketbooth.live.repository import SOLD, record_change
 
@@ -109,7 +115,9 @@ class GroupBooker:
 
 async def _write_group(
     conn: AsyncConnection, event_date_id: int, group: list[GroupedOrder], now: datetime
-) -> list[tuple[int, list[sa.Row]]]:
+) -> list[tuple[int, list[sa.Row]] | Exception]:
+    if group[0].tickets[0]["seat_id"] is not None:  # a show is GA or SEATED: so is every order of its group
+        return await _write_seated_group(conn, event_date_id, group, now)
     order_ids = await repository.insert_orders(conn, [{**g.order, "created_at": now} for g in group])
     issued = await repository.insert_tickets(conn, [
         {**t, "order_id": order_id, "created_at": now} for g, order_id in zip(group, order_ids) for t in g.tickets
@@ -121,6 +129,41 @@ async def _write_group(
         if not await repository.take_ga_inventory(conn, event_date_id=event_date_id, ticket_type_id=ticket_type_id,
                                                   quantity=totals[ticket_type_id]):
             raise _DoesNotFit(f"ticket type {ticket_type_id}: fewer than {totals[ticket_type_id]} left")
+    return _by_order(order_ids, issued)
+
+
+async def _write_seated_group(
+    conn: AsyncConnection, event_date_id: int, group: list[GroupedOrder], now: datetime
+) -> list[tuple[int, list[sa.Row]] | Exception]:
+    """Seats: every ticket row goes in, skipping seats taken; an order that did not get all its seats is deleted
+    again in the same transaction, so each order is still all or nothing, and the unique constraint decides."""
+    wanted = Counter(t["seat_id"] for g in group for t in g.tickets)
+    await free_expired_seat_holds(conn, event_date_id=event_date_id, seat_ids=sorted(wanted), now=now)
+    order_ids = await repository.insert_orders(conn, [{**g.order, "created_at": now} for g in group])
+    rows = [{**t, "order_id": order_id, "created_at": now} for g, order_id in zip(group, order_ids) for t in g.tickets]
+    rows.sort(key=lambda r: r["seat_id"])  # one lock order across concurrent groups: no deadlock
+    issued = await repository.insert_free_seat_tickets(conn, rows)
+    got = Counter(r.order_id for r in issued)
+    short = {order_id for g, order_id in zip(group, order_ids) if got[order_id] < len(g.tickets)}
+    if short:
+        await repository.delete_orders(conn, sorted(short))
+    sold = sorted(r.seat_id for r in issued if r.order_id not in short)
+    if sold:
+        await record_change(conn, event_date_id=event_date_id, kind=SOLD, seat_ids=sold, now=now)
+    booked = _by_order(order_ids, [r for r in issued if r.order_id not in short])
+    outcome: list[tuple[int, list[sa.Row]] | Exception] = []
+    for g, order_id, result in zip(group, order_ids, booked):
+        if order_id not in short:
+            outcome.append(result)
+        elif any(wanted[t["seat_id"]] > 1 for t in g.tickets):
+            # It may have lost a seat to another order of this group that failed too: decide it on its own.
+            outcome.append(BookAlone())
+        else:
+            outcome.append(SeatAlreadyTaken())  # its missing seat was sold or held before
+    return outcome
+
+
+def _by_order(order_ids: list[int], issued: list[sa.Row]) -> list[tuple[int, list[sa.Row]]]:
     by_order: dict[int, list[sa.Row]] = {order_id: [] for order_id in order_ids}
     for row in issued:
         by_order[row.order_id].append(row)

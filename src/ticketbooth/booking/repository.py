@@ -5,6 +5,7 @@ more CPU than compiling (cached) and running it.
 """
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ticketbooth.db.tables import (
@@ -84,6 +85,27 @@ async def insert_tickets(conn: AsyncConnection, rows: list[dict], *, in_order: b
 
 
 _QUANTITY = sa.bindparam("wanted")  # bind names must differ from column names in an UPDATE
+# Seat tickets of a group: a seat sold or held already is skipped rather than failing the statement.
+# (MariaDB's IGNORE would also skip other errors; the rows were validated and priced from the database.)
+_INSERT_FREE_SEATS = {
+    "postgresql": postgresql.insert(ticket).on_conflict_do_nothing(index_elements=["event_date_id", "seat_id"]),
+    "sqlite": sqlite.insert(ticket).on_conflict_do_nothing(index_elements=["event_date_id", "seat_id"]),
+    "mysql": sa.insert(ticket).prefix_with("IGNORE"),
+}
+
+
+async def insert_free_seat_tickets(conn: AsyncConnection, rows: list[dict]) -> list[sa.Row]:
+    """The tickets of the rows whose seats were still free, as (id, order_id, ticket_type_id, seat_id)."""
+    statement = _INSERT_FREE_SEATS[conn.dialect.name].returning(*_TICKET_RETURNING)
+    return (await conn.execute(statement, rows)).all()
+
+
+async def delete_orders(conn: AsyncConnection, order_ids: list[int]) -> None:
+    """Undo orders inserted earlier in this transaction, tickets first."""
+    await conn.execute(sa.delete(ticket).where(ticket.c.order_id.in_(order_ids)))
+    await conn.execute(sa.delete(order).where(order.c.id.in_(order_ids)))
+
+
 _TAKE_GA_INVENTORY = (
     sa.update(event_date_has_ticket_type)
     .where(

@@ -142,7 +142,7 @@ class _Plan:
     write: Callable[[AsyncConnection, int, datetime], Awaitable[list]]  # -> the issued tickets (id, type, seat)
     type_names: dict[int, str]
     seat_labels: dict[int, str]
-    # GA orders without a hold can share a transaction with others (booking/grouping.py): their ticket rows.
+    # Orders without a hold can share a transaction with others (booking/grouping.py): their ticket rows.
     groupable_tickets: list[dict] | None = None
 
 
@@ -165,7 +165,7 @@ def _plan_direct_booking(user: CurrentUser, request: BookingRequest, priced: "Pr
         return issued
 
     return _Plan(len(priced.tickets), priced.amount_cents, seat_ids, write, priced.type_names, priced.seat_labels,
-                 groupable_tickets=None if seat_ids else ticket_rows)
+                 groupable_tickets=ticket_rows)
 
 
 async def _plan_hold_conversion(db: Database, user: CurrentUser, request: BookingRequest) -> _Plan:
