@@ -84,6 +84,17 @@ async def insert_tickets(conn: AsyncConnection, rows: list[dict], *, in_order: b
     return (await conn.execute(_INSERT_TICKETS_IN_ORDER if in_order else _INSERT_TICKETS, rows)).all()
 
 
+_TIERS = event_date_has_ticket_type
+_TICKETS_LEFT = sa.select(_TIERS.c.ticket_type_id, _TIERS.c.remaining_tickets).where(
+    _TIERS.c.event_date_id == sa.bindparam("show"), _TIERS.c.ticket_type_id.in_(sa.bindparam("tiers", expanding=True))
+)
+
+
+async def tickets_left(conn: AsyncConnection, event_date_id: int, ticket_type_ids: list[int]) -> dict[int, int]:
+    rows = await conn.execute(_TICKETS_LEFT, {"show": event_date_id, "tiers": ticket_type_ids})
+    return dict(rows.all())
+
+
 _QUANTITY = sa.bindparam("wanted")  # bind names must differ from column names in an UPDATE
 # Seat tickets of a group: a seat sold or held already is skipped rather than failing the statement.
 # (MariaDB's IGNORE would also skip other errors; the rows were validated and priced from the database.)

@@ -31,6 +31,7 @@ from ticketbooth.config import Settings
 from ticketbooth.db.database import Database, is_unique_violation
 from ticketbooth.errors import (
     EventDatePast,
+    InsufficientInventory,
     Forbidden,
     HoldExpired,
     HoldNotActive,
@@ -108,6 +109,8 @@ async def book(
             try:
                 order_id, issued = await groups.book(request.event_date_id, order_row, plan.groupable_tickets)
             except BookAlone:
+                if plan.claims:
+                    await _refuse_if_sold_out(db, request.event_date_id, plan.claims)
                 order_id, issued = await db.run_transaction(transaction)
         else:
             order_id, issued = await db.run_transaction(transaction)
@@ -144,6 +147,7 @@ class _Plan:
     seat_labels: dict[int, str]
     # Orders without a hold can share a transaction with others (booking/grouping.py): their ticket rows.
     groupable_tickets: list[dict] | None = None
+    claims: list[TierClaim] = field(default_factory=list)  # GA inventory a direct booking takes
 
 
 def _plan_direct_booking(user: CurrentUser, request: BookingRequest, priced: "PricedOrder") -> _Plan:
@@ -165,7 +169,22 @@ def _plan_direct_booking(user: CurrentUser, request: BookingRequest, priced: "Pr
         return issued
 
     return _Plan(len(priced.tickets), priced.amount_cents, seat_ids, write, priced.type_names, priced.seat_labels,
-                 groupable_tickets=ticket_rows)
+                 groupable_tickets=ticket_rows, claims=priced.claims)
+
+
+async def _refuse_if_sold_out(db: Database, event_date_id: int, claims: list[TierClaim]) -> None:
+    """After a sell-out every group comes up short and each order would be tried alone, each paying for inserts
+    that are rolled back. A tier that has fewer tickets left (counting expired holds, which give theirs back on
+    demand) than the order wants at this moment refuses it now: refusing on a committed read is as exact as the
+    failed UPDATE would be; a success still goes through the conditional UPDATE."""
+    async with db.lookup() as conn:
+        left = await repository.tickets_left(conn, event_date_id, [c.ticket_type_id for c in claims])
+        if all(left.get(c.ticket_type_id, 0) >= c.quantity for c in claims):
+            return
+        expired = await holds_repository.expired_held_quantities(conn, event_date_id=event_date_id, now=utcnow())
+    for claim in claims:
+        if left.get(claim.ticket_type_id, 0) + expired.get(claim.ticket_type_id, 0) < claim.quantity:
+            raise InsufficientInventory(f"Not enough tickets left for {claim.name}.")
 
 
 async def _plan_hold_conversion(db: Database, user: CurrentUser, request: BookingRequest) -> _Plan:
