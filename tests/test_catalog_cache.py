@@ -132,6 +132,9 @@ def _raw_get(base_url: str, path: str, headers: dict) -> tuple[httpx.Response, b
 def test_gzip_body_decodes_to_the_same_json(server, factory, path):
     show = factory.seated_show(rows=5, per_row=20)
     url = "/api/events" if path == "events" else f"/api/event-dates/{show.id}/availability"
+    if path == "events":  # a list cached before the show was made may still be served for up to the TTL
+        with httpx.Client(base_url=server.url) as api:
+            assert show.id in dates_of(events_until(api, lambda events: show.id in dates_of(events)))
     plain, plain_bytes = _raw_get(server.url, url, {"Accept-Encoding": "identity"})
     zipped, zipped_bytes = _raw_get(server.url, url, {"Accept-Encoding": "br;q=1.0, gzip;q=0.8"})
 
