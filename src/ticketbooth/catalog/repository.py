@@ -68,24 +68,26 @@ async def seated_summaries(conn: AsyncConnection, now: datetime) -> dict[int, tu
     }
 
 
-async def get_event_date(conn: AsyncConnection, event_date_id: int) -> sa.Row | None:
-    query = (
-        sa.select(
-            event_date.c.id,
-            event_date.c.event_date,
-            event_date.c.seating_mode,
-            event.c.id.label("event_id"),
-            event.c.title.label("event_title"),
-            event.c.description.label("event_description"),
-            venue.c.id.label("venue_id"),
-            venue.c.name.label("venue_name"),
-            venue.c.capacity.label("venue_capacity"),
-        )
-        .join(event, event.c.id == event_date.c.event_id)
-        .join(venue, venue.c.id == event_date.c.id_venue)
-        .where(event_date.c.id == event_date_id)
+_EVENT_DATE = (  # built once: the event page and every availability render read it
+    sa.select(
+        event_date.c.id,
+        event_date.c.event_date,
+        event_date.c.seating_mode,
+        event.c.id.label("event_id"),
+        event.c.title.label("event_title"),
+        event.c.description.label("event_description"),
+        venue.c.id.label("venue_id"),
+        venue.c.name.label("venue_name"),
+        venue.c.capacity.label("venue_capacity"),
     )
-    return (await conn.execute(query)).first()
+    .join(event, event.c.id == event_date.c.event_id)
+    .join(venue, venue.c.id == event_date.c.id_venue)
+    .where(event_date.c.id == sa.bindparam("event_date_id"))
+)
+
+
+async def get_event_date(conn: AsyncConnection, event_date_id: int) -> sa.Row | None:
+    return (await conn.execute(_EVENT_DATE, {"event_date_id": event_date_id})).first()
 
 
 async def ga_tiers(conn: AsyncConnection, event_date_id: int) -> list[sa.Row]:

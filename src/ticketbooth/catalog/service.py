@@ -46,7 +46,7 @@ async def list_events(db: Database) -> list[dict]:
 
 
 async def get_event_date(db: Database, event_date_id: int, *, max_tickets_per_order: int) -> dict:
-    async with db.catalog_read() as conn:  # may be a replica: browsing only, decides no sale
+    async with db.lookup(catalog=True) as conn:  # may be a replica: browsing only, decides no sale
         row = await repository.get_event_date(conn, event_date_id)
     if row is None:
         raise NotFound(f"Event date {event_date_id} does not exist.")

@@ -131,17 +131,18 @@ class Database:
             yield await conn.execution_options(**{_READ_ONLY: True})
 
     @asynccontextmanager
-    async def lookup(self) -> AsyncIterator[AsyncConnection]:
+    async def lookup(self, *, catalog: bool = False) -> AsyncIterator[AsyncConnection]:
         """For reads of one indexed statement, which need no snapshot: on PostgreSQL they run without the
         BEGIN and ROLLBACK round trips around them (autocommit). MySQL drivers start no transaction for a
         read anyway, and switching autocommit there would cost more round trips than it saves. On SQLite they
         run right here in the event loop's thread: a WAL read never waits for a writer and takes microseconds,
-        less than the thread hops of aiosqlite (several per statement) cost."""
+        less than the thread hops of aiosqlite (several per statement) cost. `catalog`: browsing only, may be
+        served by the replica (see catalog_read)."""
         if self._inline_reads is not None:
             with self._inline_reads.connect() as conn:
                 yield InlineConnection(conn)  # type: ignore[misc]
             return
-        async with self._connect(self.engine) as conn:
+        async with self._connect(self.catalog_engine if catalog and self.catalog_engine else self.engine) as conn:
             if self.dialect == "mysql":
                 yield await conn.execution_options(**{_READ_ONLY: True})
             else:
