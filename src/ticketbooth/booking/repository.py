@@ -37,7 +37,7 @@ async def tier_prices(conn: AsyncConnection, event_date_id: int) -> dict[int, sa
     return {r.ticket_type_id: r for r in (await conn.execute(query)).all()}
 
 
-_SEATS_ON_SALE = (
+_SEATS_OF_SHOW = (
     sa.select(
         event_date_has_seat.c.seat_id,
         event_date_has_seat.c.ticket_type_id,
@@ -49,13 +49,13 @@ _SEATS_ON_SALE = (
     )
     .join(seat, seat.c.id == event_date_has_seat.c.seat_id)
     .join(ticket_type, ticket_type.c.id == event_date_has_seat.c.ticket_type_id)
-    .where(event_date_has_seat.c.event_date_id == sa.bindparam("show"),
-           event_date_has_seat.c.seat_id.in_(sa.bindparam("seat_ids", expanding=True)))
+    .where(event_date_has_seat.c.event_date_id == sa.bindparam("show"))
 )
 
 
-async def seats_on_sale(conn: AsyncConnection, event_date_id: int, seat_ids: list[int]) -> dict[int, sa.Row]:
-    rows = (await conn.execute(_SEATS_ON_SALE, {"show": event_date_id, "seat_ids": seat_ids})).all()
+async def seats_of_show(conn: AsyncConnection, event_date_id: int) -> dict[int, sa.Row]:
+    """Every seat on sale for the show: seat_id -> (ticket_type_id, price_cents, ticket_type, section, row, number)."""
+    rows = (await conn.execute(_SEATS_OF_SHOW, {"show": event_date_id})).all()
     return {r.seat_id: r for r in rows}
 
 

@@ -11,9 +11,11 @@ Idempotency: the order row carries (user_id, idempotency_key) under a unique con
 arriving at the same moment on another server process, waits for the first in the database and replays it.
 """
 
+import asyncio
 import hashlib
 import json
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -293,8 +295,7 @@ async def price_order(db: Database, settings: Settings, request: BookingRequest)
     else:
         if show.seating_mode != "SEATED":
             raise SeatingModeMismatch("This show is general admission: book `tiers`, not `seats`.")
-        async with db.lookup() as conn:
-            await _price_seats(conn, request, priced)
+        await _price_seats(db, request, priced)
     return priced
 
 
@@ -311,10 +312,39 @@ def _price_tiers(show: ShowTerms, request: BookingRequest, priced: PricedOrder) 
         )
 
 
-async def _price_seats(conn: AsyncConnection, request: BookingRequest, priced: PricedOrder) -> None:
-    wanted = sorted(request.seats or [], key=lambda s: s.seat_id)
-    on_sale = await repository.seats_on_sale(conn, request.event_date_id, [s.seat_id for s in wanted])
-    for requested in wanted:
+# The seats of a show with their tier and price, per process: a seated booking then prices its seats without a
+# query. Few shows are on sale at once, a 60,000-seat map is ~15 MB, so only the last few shows are kept.
+_SEAT_MAPS_TTL_S = 60.0
+_SEAT_MAPS_MAX = 4
+_seat_maps: OrderedDict[tuple[str, int], tuple[float, dict[int, sa.Row]]] = OrderedDict()
+_seat_maps_loading: dict[tuple[str, int], asyncio.Task] = {}
+
+
+async def _seat_map(db: Database, event_date_id: int) -> dict[int, sa.Row]:
+    key = (str(db.engine.url), event_date_id)
+    cached = _seat_maps.get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        _seat_maps.move_to_end(key)
+        return cached[1]
+    loading = _seat_maps_loading.get(key)
+    if loading is None:  # one load per show and process, however many buyers arrive meanwhile
+        loading = _seat_maps_loading[key] = asyncio.create_task(_load_seat_map(db, key, event_date_id))
+        loading.add_done_callback(lambda _: _seat_maps_loading.pop(key, None))
+    return await asyncio.shield(loading)
+
+
+async def _load_seat_map(db: Database, key: tuple[str, int], event_date_id: int) -> dict[int, sa.Row]:
+    async with db.read() as conn:  # tens of thousands of rows: not inline on SQLite (see Database.lookup)
+        seats = await repository.seats_of_show(conn, event_date_id)
+    _seat_maps[key] = (time.monotonic() + _SEAT_MAPS_TTL_S, seats)
+    while len(_seat_maps) > _SEAT_MAPS_MAX:
+        _seat_maps.popitem(last=False)
+    return seats
+
+
+async def _price_seats(db: Database, request: BookingRequest, priced: PricedOrder) -> None:
+    on_sale = await _seat_map(db, request.event_date_id)
+    for requested in sorted(request.seats or [], key=lambda s: s.seat_id):
         found = on_sale.get(requested.seat_id)
         if found is None:
             raise UnknownSeat(f"Seat {requested.seat_id} is not part of this show.")
