@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -88,6 +89,7 @@ class Database:
         url = make_url(settings.database_url)
         self.dialect = url.get_backend_name()
         self.engine: AsyncEngine = _create_engine(settings, settings.database_url)
+        self._answered_at = float("-inf")
         self._sqlite_writer: asyncio.Lock | None = None
         self._inline_reads: sa.Engine | None = None
         if self.dialect == "sqlite":
@@ -115,13 +117,18 @@ class Database:
         async with engine.connect() as conn:
             if self._abandon_after_s is None:
                 yield conn
-                return
-            driver_conn = (await conn.get_raw_connection()).driver_connection
-            timer = asyncio.get_running_loop().call_later(self._abandon_after_s, _abandon, driver_conn)
-            try:
-                yield conn
-            finally:
-                timer.cancel()
+            else:
+                driver_conn = (await conn.get_raw_connection()).driver_connection
+                timer = asyncio.get_running_loop().call_later(self._abandon_after_s, _abandon, driver_conn)
+                try:
+                    yield conn
+                finally:
+                    timer.cancel()
+        self._answered_at = time.monotonic()  # reached only when everything in the block succeeded
+
+    def answered_within(self, seconds: float) -> bool:
+        """Whether some use of the database succeeded in the last `seconds` (a health check needs no ping then)."""
+        return time.monotonic() - self._answered_at < seconds
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -141,6 +148,7 @@ class Database:
         if self._inline_reads is not None:
             with self._inline_reads.connect() as conn:
                 yield InlineConnection(conn)  # type: ignore[misc]
+            self._answered_at = time.monotonic()
             return
         async with self._connect(self.catalog_engine if catalog and self.catalog_engine else self.engine) as conn:
             if self.dialect == "mysql":
