@@ -1,10 +1,10 @@
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request
 from sse_starlette import EventSourceResponse
 
 from ticketbooth.catalog import service as catalog_service
+from ticketbooth.catalog.cache import caches_of
 from ticketbooth.dependencies import DbDep, SettingsDep
 from ticketbooth.errors import NotFound, ValidationFailed, responses
 
@@ -38,12 +38,14 @@ async def availability_stream(
     broker = request.app.state.broker
     resume_from = last_event_id if last_event_id is not None else last_event_id_query
 
+    async def snapshot_body() -> bytes:
+        rendered = await catalog_service.availability_body(
+            db, caches_of(request)[0], event_date_id, transaction_timeout_s=settings.db_transaction_timeout_s
+        )
+        return rendered.body
+
     async def events():
-        async for update in broker.stream(event_date_id, resume_from):
-            yield {"id": str(update.id), "event": update.data["type"], "data": _json(update.data)}
+        async for update in broker.stream(event_date_id, resume_from, snapshot_body):
+            yield {"id": str(update.id), "event": update.event, "data": update.data}
 
     return EventSourceResponse(events(), ping=15)
-
-
-def _json(data: dict) -> str:
-    return json.dumps(data, separators=(",", ":"))

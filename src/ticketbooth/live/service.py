@@ -10,7 +10,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from ticketbooth.catalog import service as catalog_service
@@ -31,8 +31,19 @@ _FORGET_EVERY_S = 300
 
 @dataclass
 class Update:
+    """One SSE message, serialized once however many subscribers receive it."""
+
     id: int
-    data: dict
+    event: str
+    data: str
+
+
+def _update(id_: int, kind: str, data: dict) -> Update:
+    return Update(id_, kind, json.dumps(to_wire(kind, data), separators=(",", ":")))
+
+
+# The availability JSON of a show as served by GET .../availability (the per-version cached render).
+SnapshotBody = Callable[[], Awaitable[bytes]]
 
 
 @dataclass
@@ -47,7 +58,8 @@ class AvailabilityBroker:
         self._shows: dict[int, _Show] = {}
         self._last_forget = time.monotonic()
 
-    async def stream(self, event_date_id: int, last_event_id: int | None) -> AsyncIterator[Update]:
+    async def stream(self, event_date_id: int, last_event_id: int | None,
+                     snapshot_body: SnapshotBody) -> AsyncIterator[Update]:
         """A snapshot (or, when resuming, what changed since `last_event_id`), then every change as it happens."""
         queue: asyncio.Queue = asyncio.Queue(_QUEUE_SIZE)
         show = self._shows.setdefault(event_date_id, _Show())
@@ -58,21 +70,23 @@ class AvailabilityBroker:
             show.task = asyncio.create_task(self._poll(event_date_id, show, start))
         try:
             first = await self._resume(event_date_id, last_event_id) if last_event_id is not None else None
-            yield first or await self._snapshot(event_date_id)
+            yield first or await self._snapshot(snapshot_body)
             while True:
                 update = await queue.get()
                 if update is None:  # this subscriber fell behind: start it over from a snapshot
-                    yield await self._snapshot(event_date_id)
+                    yield await self._snapshot(snapshot_body)
                     continue
                 yield update
         finally:
             show.subscribers.discard(queue)
 
-    async def _snapshot(self, event_date_id: int) -> Update:
+    async def _snapshot(self, snapshot_body: SnapshotBody) -> Update:
+        """The cached availability body (no per-seat work for a 60,000-seat show) marked as a snapshot; its id
+        is read first, so a resume from it re-reads anything that changed while the body was taken."""
         async with self.db.read() as conn:
             latest = await repository.latest_change_id(conn)
-        availability = await catalog_service.get_availability(self.db, event_date_id)
-        return Update(latest, to_wire("snapshot", availability))
+        body = await snapshot_body()
+        return Update(latest, "snapshot", '{"type":"snapshot",' + body[1:].decode())
 
     async def _resume(self, event_date_id: int, last_event_id: int) -> Update | None:
         async with self.db.read() as conn:
@@ -81,12 +95,12 @@ class AvailabilityBroker:
             )
         if len(rows) == _BACKLOG_LIMIT:
             return None  # too much missed: a snapshot is cheaper
-        return await self._state_of(event_date_id, rows) if rows else Update(last_event_id, {"type": "resumed"})
+        return await self._state_of(event_date_id, rows) if rows else Update(last_event_id, "resumed", '{"type":"resumed"}')
 
     async def _state_of(self, event_date_id: int, rows: list) -> Update:
         seat_ids = sorted({s for r in rows if r.seat_ids for s in json.loads(r.seat_ids)})
         changes = await catalog_service.current_state(self.db, event_date_id, seat_ids)
-        return Update(max(r.id for r in rows), to_wire("change", changes))
+        return _update(max(r.id for r in rows), "change", changes)
 
     async def _poll(self, event_date_id: int, show: _Show, start_id: int) -> None:
         floor = start_id  # every id <= floor is settled
