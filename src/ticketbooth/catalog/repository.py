@@ -50,22 +50,32 @@ async def ga_summaries(conn: AsyncConnection) -> dict[int, sa.Row]:
 
 
 async def seated_summaries(conn: AsyncConnection, now: datetime) -> dict[int, tuple[int, int]]:
-    """Per seated date: (lowest price, seats left); seats of expired holds count as left."""
+    """Per seated date: (lowest price, 1 if a seat is left else 0); seats of expired holds count as left.
+
+    Nothing here counts sold seats: with a million tickets that cost hundreds of milliseconds per render.
+    Whether a seat is left stops at the first free seat (index probes); the lowest price of a show is fixed.
+    """
     inv = event_date_has_seat
-    totals = sa.select(
-        inv.c.event_date_id, sa.func.min(inv.c.price_cents), sa.func.count()
-    ).group_by(inv.c.event_date_id)
-    sold = (
-        sa.select(ticket.c.event_date_id, sa.func.count())
+    taken = (
+        sa.select(ticket.c.id)
         .outerjoin(hold, hold.c.id == ticket.c.hold_id)
-        .where(ticket.c.seat_id.is_not(None), sa.or_(ticket.c.order_id.is_not(None), hold.c.expires_at > now))
-        .group_by(ticket.c.event_date_id)
+        .where(ticket.c.event_date_id == inv.c.event_date_id, ticket.c.seat_id == inv.c.seat_id,
+               sa.or_(ticket.c.order_id.is_not(None), hold.c.expires_at > now))
     )
-    sold_by_date = dict((await conn.execute(sold)).all())
-    return {
-        date_id: (price_from, seats - sold_by_date.get(date_id, 0))
-        for date_id, price_from, seats in (await conn.execute(totals)).all()
-    }
+    free_seat = sa.select(inv.c.seat_id).where(inv.c.event_date_id == event_date.c.id, ~taken.exists())
+    left = sa.select(event_date.c.id, free_seat.exists().label("left")).where(event_date.c.seating_mode == "SEATED")
+    has_left = {date_id: int(bool(flag)) for date_id, flag in (await conn.execute(left)).all()}
+    known = _lowest_seat_price.setdefault(str(conn.engine.url), {})
+    missing = [date_id for date_id in has_left if date_id not in known]
+    if missing:
+        lowest = sa.select(inv.c.event_date_id, sa.func.min(inv.c.price_cents)).where(
+            inv.c.event_date_id.in_(missing)).group_by(inv.c.event_date_id)
+        known.update((await conn.execute(lowest)).all())
+    return {date_id: (known[date_id], flag) for date_id, flag in has_left.items() if date_id in known}
+
+
+# The lowest seat price of a show never changes (seats and prices are fixed once it is on sale): per database.
+_lowest_seat_price: dict[str, dict[int, int]] = {}
 
 
 _EVENT_DATE = (  # built once: the event page and every availability render read it
