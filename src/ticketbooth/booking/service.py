@@ -313,9 +313,9 @@ def _price_tiers(show: ShowTerms, request: BookingRequest, priced: PricedOrder) 
 
 
 # The seats of a show with their tier and price, per process: a seated booking then prices its seats without a
-# query. Few shows are on sale at once, a 60,000-seat map is ~15 MB, so only the last few shows are kept.
+# query. Few shows are on sale at once, a 60,000-seat map is ~15 MB, so only the last two shows are kept.
 _SEAT_MAPS_TTL_S = 60.0
-_SEAT_MAPS_MAX = 4
+_SEAT_MAPS_MAX = 2
 _seat_maps: OrderedDict[tuple[str, int], tuple[float, dict[int, sa.Row]]] = OrderedDict()
 _seat_maps_loading: dict[tuple[str, int], asyncio.Task] = {}
 
