@@ -91,16 +91,47 @@ class GroupBooker:
                     del self._queues[event_date_id]
 
     async def _book_group(self, event_date_id: int, group: list[GroupedOrder]) -> None:
-        try:
-            booked = await self._db.run_transaction(lambda conn: _write_group(conn, event_date_id, group, utcnow()))
-        except (_DoesNotFit, IntegrityError) as exc:
+        outcome = await self._attempt(event_date_id, group)
+        if isinstance(outcome, _DoesNotFit) and len(group) > 1:
+            # Near a sell-out: the orders that fit in what is left right now go together once more (the
+            # conditional UPDATE still decides), the others alone, rather than all of them one by one.
+            fit = await self._fitting(event_date_id, group)
+            if 0 < len(fit) < len(group):
+                attempt = await self._attempt(event_date_id, fit)
+                self._answer(fit, attempt if isinstance(attempt, list) else [BookAlone()] * len(fit))
+                group = [g for g in group if all(g is not f for f in fit)]
+        if isinstance(outcome, (_DoesNotFit, IntegrityError)):
             if len(group) > 1:
-                log.debug("group of %d orders for show %d booked one by one: %r", len(group), event_date_id, exc)
-            outcome: list = [BookAlone()] * len(group)
-        except Exception as exc:  # the database is unavailable or the COMMIT's outcome unknown: all get a 503
-            outcome = [exc] * len(group)
-        else:
-            outcome = booked
+                log.debug("%d orders for show %d booked one by one: %r", len(group), event_date_id, outcome)
+            outcome = [BookAlone()] * len(group)
+        elif isinstance(outcome, BaseException):  # the database is unavailable or the COMMIT's outcome unknown
+            outcome = [outcome] * len(group)  # every order of the group gets the 503
+        self._answer(group, outcome)
+
+    async def _attempt(self, event_date_id: int, group: list[GroupedOrder]) -> list | BaseException:
+        try:
+            return await self._db.run_transaction(lambda conn: _write_group(conn, event_date_id, group, utcnow()))
+        except Exception as exc:
+            return exc
+
+    async def _fitting(self, event_date_id: int, group: list[GroupedOrder]) -> list[GroupedOrder]:
+        """The orders of a GA group, first come first served, that fit in what the tiers have left now."""
+        wanted = [Counter(t["ticket_type_id"] for t in g.tickets) for g in group]
+        try:
+            async with self._db.lookup() as conn:
+                left = await repository.tickets_left(conn, event_date_id, sorted(set().union(*wanted)))
+        except Exception:
+            return []
+        fit = []
+        for g, tiers in zip(group, wanted):
+            if all(left.get(tier, 0) >= qty for tier, qty in tiers.items()):
+                fit.append(g)
+                for tier, qty in tiers.items():
+                    left[tier] -= qty
+        return fit
+
+    @staticmethod
+    def _answer(group: list[GroupedOrder], outcome: list) -> None:
         for pending, result in zip(group, outcome):
             if pending.answer.done():
                 continue
