@@ -5,13 +5,15 @@ from datetime import timedelta
 from itertools import groupby
 
 import orjson
+from pydantic import TypeAdapter
 
 from ticketbooth.catalog import repository
 from ticketbooth.catalog.cache import VOLATILE_TTL_S, RenderCache, Rendered, build
+from ticketbooth.catalog.schemas import EventOut
 from ticketbooth.db.database import Database
 from ticketbooth.errors import NotFound
 from ticketbooth.holds.repository import expired_held_quantities
-from ticketbooth.kit import _iso_utc, _money, utcnow
+from ticketbooth.kit import _money, utcnow
 
 
 def seat_label(section: str, row: str, number: int) -> str:
@@ -127,48 +129,23 @@ def _seat_out(s, now) -> dict:
 
 
 # ---- Cached, pre-serialized bodies of the HTTP routes (see catalog/cache.py) ----------------------------------
-# The wire renderers below build the JSON of the response models directly (camelCase keys, money in currency
-# units, timestamps as ISO UTC) without validating one model per seat; tests compare them with the models.
+# The availability renderer builds the JSON of its response model directly (camelCase keys, money in currency
+# units) without validating one model per seat; tests compare it with the model.
 
 
 async def events_body(db: Database, cache: RenderCache, *, ttl_s: float) -> Rendered:
-    """The events list, rendered at most once per `ttl_s` per process: up to `ttl_s` stale."""
+    """The events list, rendered at most once per `ttl_s` per process: up to `ttl_s` stale. A list of events is
+    small, so it goes through its response model like any other response."""
 
     async def render() -> Rendered:
         started = time.monotonic()
-        body = orjson.dumps(await _events_wire(db))
+        body = _EVENTS.dump_json(_EVENTS.validate_python(await list_events(db)), by_alias=True)
         return await build(body, etag_prefix="e", valid_until=started + ttl_s, started=started)
 
     return await cache.get("events", render)
 
 
-async def _events_wire(db: Database) -> list[dict]:
-    async with db.catalog_read() as conn:  # may be a replica: browsing only, decides no sale
-        events = await repository.list_events(conn)
-        dates = await repository.list_dates(conn)
-        ga = await repository.ga_summaries(conn)
-        seated = await repository.seated_summaries(conn, utcnow())
-
-    dates_by_event: dict[int, list[dict]] = {}
-    for d in dates:
-        if d.seating_mode == "GA":
-            summary = ga.get(d.id)
-            price_from, left = (summary.price_from, summary.remaining) if summary else (None, 0)
-        else:
-            price_from, left = seated.get(d.id, (None, 0))
-        dates_by_event.setdefault(d.event_id, []).append({
-            "id": d.id,
-            "date": _iso_utc(d.event_date),
-            "venueName": d.venue_name,
-            "seatingMode": d.seating_mode,
-            "priceFrom": None if price_from is None else _money(int(price_from)),
-            "soldOut": not left,
-        })
-    return [
-        {"id": e.id, "slug": e.slug, "title": e.title, "description": e.description,
-         "dates": dates_by_event.get(e.id, [])}
-        for e in events
-    ]
+_EVENTS = TypeAdapter(list[EventOut])
 
 
 async def availability_body(db: Database, cache: RenderCache, event_date_id: int, *,
