@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from ticketbooth.accounts.router import router as accounts_router
+from ticketbooth.accounts.token_cache import TokenCache
 from ticketbooth.body_limit import BodySizeLimit
 from ticketbooth.booking.grouping import GroupBooker
 from ticketbooth.booking.router import router as booking_router
@@ -45,6 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         app.state.db = Database(settings)
         app.state.broker = AvailabilityBroker(app.state.db)
+        app.state.tokens = TokenCache(app.state.db, ttl_s=settings.auth_cache_ttl_s,
+                                      poll_s=settings.auth_revocation_poll_s)
+        await app.state.tokens.start()
         app.state.booking_groups = (
             GroupBooker(app.state.db, max_orders=settings.booking_group_max_orders)
             if settings.booking_group_max_orders > 1 else None
@@ -55,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if app.state.booking_groups is not None:
                 await app.state.booking_groups.close()
             await app.state.broker.close()
+            await app.state.tokens.close()
             await app.state.db.dispose()
 
     app = FastAPI(

@@ -67,9 +67,14 @@ class Settings(BaseSettings):
     )
     hold_ttl_seconds: int = Field(default=600, ge=1, description="How long a hold keeps its tickets or seats.")
     auth_cache_ttl_s: float = Field(
-        default=2.0, ge=0,
-        description="A token checked this recently is trusted again without a query (0: check every request). A token "
-        "revoked through another server process keeps working there for up to this long.",
+        default=60.0, ge=0,
+        description="A token checked this recently is trusted again without a query, as long as the revocation "
+        "poll keeps succeeding (0: check every request). Role changes reach a running process within this long.",
+    )
+    auth_revocation_poll_s: float = Field(
+        default=0.5, gt=0,
+        description="Each server process reads the tokens revoked elsewhere this often: a logout reaches every "
+        "process within about this long. After 3 missed polls every token is checked in the database again.",
     )
     token_ttl_hours: float = Field(default=24, description="Lifetime of a login token.")
     max_body_bytes: int = Field(default=64 * 1024, description="Requests with a larger body get 413.")

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ticketbooth.accounts.service import CurrentUser, authenticate
+from ticketbooth.accounts.token_cache import CurrentUser
 from ticketbooth.config import Settings
 from ticketbooth.db.database import Database
 from ticketbooth.errors import Unauthorized
@@ -34,8 +34,7 @@ async def _current_user(
     # dependencies (FastAPI's dependency resolution costs more CPU per node than the lookups themselves).
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Log in first: send `Authorization: Bearer <token>`.")
-    state = request.app.state
-    return await authenticate(state.db, credentials.credentials, cache_ttl_s=state.settings.auth_cache_ttl_s)
+    return await request.app.state.tokens.user_for(credentials.credentials)
 
 
 CurrentUserDep = Annotated[CurrentUser, Depends(_current_user)]

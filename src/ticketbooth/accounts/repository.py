@@ -73,3 +73,10 @@ async def user_for_token(conn: AsyncConnection, *, digest: str, now: datetime) -
     if not rows:
         return None
     return rows[0], frozenset(r.permission for r in rows if r.permission is not None)
+
+
+_REVOKED_SINCE = sa.select(auth_token.c.token_hash).where(auth_token.c.revoked_at > sa.bindparam("since"))
+
+
+async def revoked_since(conn: AsyncConnection, since: datetime) -> list[str]:
+    return list((await conn.execute(_REVOKED_SINCE, {"since": since})).scalars())

@@ -45,8 +45,8 @@ async def login(body: LoginRequest, db: DbDep, settings: SettingsDep, request: R
     responses=responses(Unauthorized),
     summary="Revoke the token of this request",
 )
-async def logout(user: CurrentUserDep, db: DbDep) -> Response:
-    await service.logout(db, user)
+async def logout(request: Request, user: CurrentUserDep, db: DbDep) -> Response:
+    await service.logout(db, request.app.state.tokens, user)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

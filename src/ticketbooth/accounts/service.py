@@ -2,8 +2,6 @@
 
 import re
 import secrets
-import time
-from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -11,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from ticketbooth.accounts import repository
 from ticketbooth.accounts.schemas import SignupRequest
 from ticketbooth.accounts.security import hash_password, new_token, token_digest, verify_password
+from ticketbooth.accounts.token_cache import CurrentUser, TokenCache
 from ticketbooth.db.database import Database, is_unique_violation
 from ticketbooth.errors import Unauthorized, UserExists
 from ticketbooth.kit import utcnow
@@ -18,17 +17,6 @@ from ticketbooth.kit import utcnow
 PERMISSION_READ_ANY_ORDER = "orders.read_any"
 PERMISSION_CREATE_USER = "users.create"
 _USERNAME_ATTEMPTS = 5
-
-
-@dataclass(frozen=True)
-class CurrentUser:
-    id: int
-    username: str
-    permissions: frozenset[str]
-    token_digest: str
-
-    def can(self, permission: str) -> bool:
-        return permission in self.permissions
 
 
 def _username_from_email(email: str) -> str:
@@ -82,38 +70,10 @@ async def login(db: Database, *, login_name: str, password: str, token_ttl: time
     return token, found._asdict()
 
 
-async def logout(db: Database, user: CurrentUser) -> None:
+async def logout(db: Database, tokens: TokenCache, user: CurrentUser) -> None:
     async with db.transaction() as conn:
         await repository.revoke_token(conn, digest=user.token_digest, now=utcnow())
-    _recent_tokens.pop((str(db.engine.url), user.token_digest), None)
-
-
-# Tokens checked in the last few seconds are trusted again without a query: an on-sale sends every buyer's
-# token many times a second, and the lookup was the largest cost of a booking. The price: a token revoked
-# through another server process (logout elsewhere, an admin) keeps working there for up to the TTL.
-_recent_tokens: dict[tuple[str, str], tuple[float, CurrentUser]] = {}
-_RECENT_TOKENS_MAX = 100_000
-
-
-async def authenticate(db: Database, token: str, *, cache_ttl_s: float = 0) -> CurrentUser:
-    digest = token_digest(token)
-    key = (str(db.engine.url), digest)
-    cached = _recent_tokens.get(key)
-    if cached is not None and cached[0] > time.monotonic():
-        return cached[1]
-    now = utcnow()
-    async with db.lookup() as conn:
-        found = await repository.user_for_token(conn, digest=digest, now=now)
-    if found is None:
-        raise Unauthorized("Your session has expired or the token is invalid; log in again.")
-    account, permissions = found
-    user = CurrentUser(id=account.id, username=account.username, permissions=permissions, token_digest=digest)
-    if cache_ttl_s > 0:
-        if len(_recent_tokens) >= _RECENT_TOKENS_MAX:
-            _recent_tokens.clear()
-        ttl = min(cache_ttl_s, (account.expires_at - now).total_seconds())
-        _recent_tokens[key] = (time.monotonic() + ttl, user)
-    return user
+    tokens.forget(user.token_digest)
 
 
 async def get_profile(db: Database, user_id: int) -> dict:

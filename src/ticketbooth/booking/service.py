@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ticketbooth.accounts.service import CurrentUser
+from ticketbooth.accounts.token_cache import CurrentUser
 from ticketbooth.booking import repository
 from ticketbooth.booking.grouping import BookAlone, GroupBooker
 from ticketbooth.booking.schemas import BookingRequest

@@ -240,4 +240,6 @@ auth_token = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("expires_at", UtcDateTime, nullable=False),
     sa.Column("revoked_at", UtcDateTime, nullable=True),
+    # Every server process polls the recent revocations (accounts/token_cache.py).
+    sa.Index("ix_auth_token_revoked_at", "revoked_at"),
 )

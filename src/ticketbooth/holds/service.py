@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ticketbooth.accounts.service import CurrentUser
+from ticketbooth.accounts.token_cache import CurrentUser
 from ticketbooth.booking import repository as booking_repository
 from ticketbooth.booking.schemas import BookingRequest
 from ticketbooth.booking.service import PricedOrder, price_order

@@ -2,7 +2,8 @@
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ticketbooth.accounts.service import PERMISSION_READ_ANY_ORDER, CurrentUser
+from ticketbooth.accounts.service import PERMISSION_READ_ANY_ORDER
+from ticketbooth.accounts.token_cache import CurrentUser
 from ticketbooth.catalog.service import seat_label
 from ticketbooth.db.database import Database
 from ticketbooth.errors import Forbidden, NotFound
