@@ -1,8 +1,9 @@
 """The data-access entry point: one engine per process, explicit transactions, transient-error retry."""
 
 import asyncio
-import contextlib
+import fcntl
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -91,11 +92,16 @@ class Database:
         self.engine: AsyncEngine = _create_engine(settings, settings.database_url)
         self._answered_at = float("-inf")
         self._sqlite_writer: asyncio.Lock | None = None
+        self._writer_file: _WriterFileLock | None = None
         self._inline_reads: sa.Engine | None = None
+        self._inline_writes: sa.Engine | None = None
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine.sync_engine, settings.sqlite_busy_timeout_ms)
             self._sqlite_writer = asyncio.Lock()
+            self._writer_file = _WriterFileLock(f"{url.database}-writer.lock") if _is_file(url) else None
             self._inline_reads = _inline_sqlite_engine(settings, url)
+            if self._writer_file is not None:
+                self._inline_writes = _inline_sqlite_writer(url)
         # Catalog pages may be served by a replica (slightly stale is fine for browsing); None: the primary.
         self.catalog_engine: AsyncEngine | None = (
             _create_engine(settings, settings.database_replica_url) if settings.database_replica_url else None
@@ -163,10 +169,24 @@ class Database:
         async with self._connect(self.catalog_engine or self.engine) as conn:
             yield await conn.execution_options(**{_READ_ONLY: True})
 
-    def _one_writer(self):
-        """SQLite has one writer at a time: transactions of this process queue here instead of polling the
-        file lock with SQLite's busy handler, which sleeps up to 100 ms between tries."""
-        return self._sqlite_writer if self._sqlite_writer is not None else contextlib.nullcontext()
+    @asynccontextmanager
+    async def _one_writer(self) -> AsyncIterator[None]:
+        """SQLite has one writer at a time: transactions queue here instead of polling SQLite's own lock with
+        its busy handler, which sleeps up to 100 ms between tries while the lock is often free again within a
+        millisecond. Those of this process queue on an asyncio lock, then take a lock file that other server
+        processes on the same database take too, and that the kernel hands on the moment it is let go."""
+        if self._sqlite_writer is None:
+            yield
+            return
+        async with self._sqlite_writer:
+            if self._writer_file is None:
+                yield
+                return
+            await self._writer_file.acquire()
+            try:
+                yield
+            finally:
+                self._writer_file.release()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -177,7 +197,7 @@ class Database:
         """
         committing = False
         try:
-            async with self._one_writer(), self._connect(self.engine) as conn, conn.begin():
+            async with self._one_writer(), self._begin() as conn:
                 yield conn
                 committing = True  # the body is done: what fails from here on is the COMMIT
         except Exception as exc:
@@ -187,6 +207,30 @@ class Database:
                 raise  # the server answered the COMMIT with an error: the transaction was rolled back
             log.warning("connection lost during COMMIT, outcome unknown: %r", exc)
             raise CommitOutcomeUnknown("The connection was lost while committing.") from exc
+
+    @asynccontextmanager
+    async def _begin(self) -> AsyncIterator[AsyncConnection]:
+        """On SQLite, with the writer's lock file held, the transaction runs right here in the event loop's
+        thread: its statements and its COMMIT (an fsync) take far less time than the two thread hops per
+        statement of aiosqlite, and hops are what kept the one writer busy. The lock file makes sure BEGIN
+        IMMEDIATE does not wait for another of our processes. A writer outside the server (a CLI command, a
+        test) can still hold SQLite's lock: the inline BEGIN does not wait for it (that would stop the event
+        loop), the transaction goes through aiosqlite instead, which waits in its thread."""
+        if self._inline_writes is not None:
+            conn = self._inline_writes.connect()
+            try:
+                transaction = conn.begin()
+            except OperationalError as exc:
+                conn.close()
+                if "database is locked" not in str(exc.orig):
+                    raise
+            else:
+                with conn, transaction:
+                    yield InlineConnection(conn)  # type: ignore[misc]
+                self._answered_at = time.monotonic()
+                return
+        async with self._connect(self.engine) as conn, conn.begin():
+            yield conn
 
     async def run_transaction(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run `work` in one transaction, re-running it from scratch after a deadlock or lock timeout.
@@ -213,6 +257,10 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._inline_writes is not None:
+            self._inline_writes.dispose()
+        if self._writer_file is not None:
+            self._writer_file.close()
         if self._inline_reads is not None:
             self._inline_reads.dispose()
         if self.catalog_engine is not None:
@@ -267,11 +315,50 @@ def _abandon(driver_connection) -> None:
     driver_connection.terminate()  # asyncpg: close the socket now, no CancelRequest
 
 
+def _is_file(url) -> bool:
+    return bool(url.database) and url.database != ":memory:" and not url.database.startswith("file:")
+
+
 def ensure_sqlite_folder(database_url: str) -> None:
     """The default database lives in ./var/, which a fresh checkout does not have yet."""
     url = make_url(database_url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+    if url.get_backend_name() == "sqlite" and _is_file(url):
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+class _WriterFileLock:
+    """An exclusive flock(2) on a file beside the SQLite database, taken by one transaction of a process at a
+    time (callers hold the process's asyncio lock)."""
+
+    def __init__(self, path: str):
+        self._path = path
+        self._fd: int | None = None
+
+    async def acquire(self) -> None:
+        if self._fd is None:
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = self._fd
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass  # another process writes: wait for it in a thread, not in the event loop
+        waiting = asyncio.ensure_future(asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX))
+        try:
+            await asyncio.shield(waiting)
+        except asyncio.CancelledError:
+            # The thread still gets the lock eventually: let it go then, or every process would wait forever.
+            waiting.add_done_callback(lambda done: done.cancelled() or done.exception() or self.release())
+            raise
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 class InlineConnection:
@@ -291,6 +378,14 @@ def _inline_sqlite_engine(settings: Settings, url) -> sa.Engine:
     _configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
     # Each statement is its own read transaction (no BEGIN ... ROLLBACK around it), so none stays open.
     return engine.execution_options(isolation_level="AUTOCOMMIT", **{_AUTOCOMMIT_READS: True})
+
+
+def _inline_sqlite_writer(url) -> sa.Engine:
+    # No busy timeout: it would block the event loop (see Database._begin).
+    engine = sa.create_engine(url.set(drivername="sqlite+pysqlite"), pool_size=1, max_overflow=0,
+                              connect_args={"timeout": 0})
+    _configure_sqlite(engine, busy_timeout_ms=0)
+    return engine
 
 
 def _configure_sqlite(sync_engine: sa.Engine, busy_timeout_ms: int) -> None:
