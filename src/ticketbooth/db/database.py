@@ -39,7 +39,11 @@ def is_retryable(exc: DBAPIError) -> bool:
     args = getattr(orig, "args", ())
     if args and isinstance(args[0], int) and args[0] in _MYSQL_RETRY_ERRNOS:
         return True
-    return "database is locked" in str(orig)
+    return _sqlite_locked(exc)
+
+
+def _sqlite_locked(exc: DBAPIError) -> bool:
+    return "database is locked" in str(exc.orig)
 
 
 # Connection loss, a primary that restarts or turned read-only, too many clients, a lock wait that hit
@@ -222,7 +226,7 @@ class Database:
                 transaction = conn.begin()
             except OperationalError as exc:
                 conn.close()
-                if "database is locked" not in str(exc.orig):
+                if not _sqlite_locked(exc):
                     raise
             else:
                 with conn, transaction:
