@@ -5,7 +5,8 @@ from its UPDATE until its COMMIT is on disk. One order per transaction caps a sh
 window (PostgreSQL alone: ~1,400 bookings/s at 64 clients), and costs every order a COMMIT and its round
 trips. So while a transaction for a show is in flight in this process, new orders for that show queue, and
 then go together: one INSERT of all the orders and one of all their tickets, then, for GA, one conditional
-UPDATE per tier for the group's total (`remaining >= total`), and one COMMIT.
+UPDATE per tier for the group's total (`remaining >= total`), and one COMMIT. On PostgreSQL a GA group is a
+single statement that is its own transaction (repository.book_ga_group): one round trip while the tier is locked.
 
 Every order still gets its own, exact answer. A GA group is all-or-nothing: when it does not fit (the tier is
 nearly sold out) or one order breaks a constraint (a reused Idempotency-Key), it is rolled back and each of
@@ -110,6 +111,8 @@ class GroupBooker:
 
     async def _attempt(self, event_date_id: int, group: list[GroupedOrder]) -> list | BaseException:
         try:
+            if self._db.dialect == "postgresql" and group[0].tickets[0]["seat_id"] is None:
+                return await self._db.run_statement(lambda conn: _book_ga_group(conn, event_date_id, group, utcnow()))
             return await self._db.run_transaction(lambda conn: _write_group(conn, event_date_id, group, utcnow()))
         except Exception as exc:
             return exc
@@ -160,6 +163,22 @@ async def _write_group(
         if not await repository.take_ga_inventory(conn, event_date_id=event_date_id, ticket_type_id=ticket_type_id,
                                                   quantity=totals[ticket_type_id]):
             raise _DoesNotFit(f"ticket type {ticket_type_id}: fewer than {totals[ticket_type_id]} left")
+    return _by_order(order_ids, issued)
+
+
+async def _book_ga_group(
+    conn: AsyncConnection, event_date_id: int, group: list[GroupedOrder], now: datetime
+) -> list[tuple[int, list[sa.Row]]]:
+    """PostgreSQL: what _write_group does for a GA group, in one statement (repository.book_ga_group)."""
+    issued = await repository.book_ga_group(
+        conn, event_date_id=event_date_id, event_id=group[0].tickets[0]["event_id"], orders=[g.order for g in group],
+        tickets=[g.tickets for g in group], change_kind=SOLD, now=now,
+    )
+    if issued is None:
+        raise _DoesNotFit("a tier of the group has fewer tickets left than the group wants")
+    order_ids = [0] * len(group)
+    for row in issued:
+        order_ids[row.ord - 1] = row.order_id
     return _by_order(order_ids, issued)
 
 

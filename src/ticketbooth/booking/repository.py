@@ -4,6 +4,9 @@ The statements a booking runs are built once, with bind parameters: building a S
 more CPU than compiling (cached) and running it.
 """
 
+from collections import Counter
+from datetime import datetime
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -134,3 +137,83 @@ async def take_ga_inventory(conn: AsyncConnection, *, event_date_id: int, ticket
         _TAKE_GA_INVENTORY, {"show": event_date_id, "tier": ticket_type_id, "wanted": quantity}
     )
     return result.rowcount == 1
+
+
+# PostgreSQL: a whole GA group as one statement, which is its own transaction (autocommit): one round trip
+# instead of BEGIN, three INSERTs, the UPDATE and COMMIT, so a group spends no time waiting for turns of the
+# event loop while it holds the tier rows. The text is the same for every group (its rows come as arrays), so
+# it is prepared once per connection. The tiers are locked first, in id order (no deadlock between groups),
+# and `fits` reads them after the lock, as the conditional UPDATE would: when any tier has too few left,
+# nothing is written and no row comes back. Order ids are drawn from the sequence beforehand so each ticket
+# row can name its order; tickets are inserted in the order given, so their ids ascend in that order.
+_BOOK_GA_GROUP = sa.text("""
+WITH wanted AS (
+    SELECT w.tier, w.qty FROM unnest(CAST(:tiers AS integer[]), CAST(:quantities AS integer[])) AS w(tier, qty)
+), locked AS (
+    SELECT i.ticket_type_id, i.remaining_tickets FROM event_date_has_ticket_type AS i
+     WHERE i.event_date_id = :show AND i.ticket_type_id = ANY(CAST(:tiers AS integer[]))
+     ORDER BY i.ticket_type_id FOR UPDATE
+), fits AS (
+    SELECT count(*) = cardinality(CAST(:tiers AS integer[])) AS ok
+      FROM locked JOIN wanted ON wanted.tier = locked.ticket_type_id
+     WHERE locked.remaining_tickets >= wanted.qty
+), taken AS (
+    UPDATE event_date_has_ticket_type AS i SET remaining_tickets = i.remaining_tickets - wanted.qty
+      FROM wanted
+     WHERE i.event_date_id = :show AND i.ticket_type_id = wanted.tier AND (SELECT ok FROM fits)
+), numbered AS (
+    SELECT nextval(pg_get_serial_sequence('"order"', 'id')) AS id, o.*
+      FROM unnest(CAST(:user_ids AS integer[]), CAST(:customer_names AS text[]), CAST(:total_tickets AS integer[]),
+                  CAST(:amounts AS bigint[]), CAST(:payment_sources AS text[]), CAST(:idempotency_keys AS text[]),
+                  CAST(:request_hashes AS text[])) WITH ORDINALITY
+           AS o(user_id, customer_name, total_tickets, amount_cents, payment_source, idempotency_key,
+                request_hash, ord)
+     WHERE (SELECT ok FROM fits)
+), orders AS (
+    INSERT INTO "order" (id, user_id, event_date_id, customer_name, total_tickets, amount_cents, payment_source,
+                         idempotency_key, request_hash, created_at)
+    SELECT id, user_id, :show, customer_name, total_tickets, amount_cents, payment_source, idempotency_key,
+           request_hash, :now
+      FROM numbered
+), tickets AS (
+    INSERT INTO ticket (order_id, user_id, event_id, event_date_id, ticket_type_id, price_cents, to_name, created_at)
+    SELECT numbered.id, numbered.user_id, :event, :show, t.ticket_type_id, t.price_cents, t.to_name, :now
+      FROM unnest(CAST(:ticket_orders AS bigint[]), CAST(:ticket_tiers AS integer[]),
+                  CAST(:ticket_prices AS integer[]), CAST(:ticket_names AS text[])) WITH ORDINALITY
+           AS t(ord, ticket_type_id, price_cents, to_name, n)
+      JOIN numbered ON numbered.ord = t.ord
+     ORDER BY t.n
+    RETURNING id, order_id, ticket_type_id, seat_id
+), change AS (
+    INSERT INTO availability_change (event_date_id, kind, seat_ids, created_at)
+    SELECT :show, :sold, NULL, :now WHERE (SELECT ok FROM fits)
+)
+SELECT tickets.id, tickets.order_id, tickets.ticket_type_id, tickets.seat_id, numbered.ord
+  FROM tickets JOIN numbered ON numbered.id = tickets.order_id
+ ORDER BY numbered.ord, tickets.id
+""")
+
+
+async def book_ga_group(
+    conn: AsyncConnection, *, event_date_id: int, event_id: int, orders: list[dict], tickets: list[list[dict]],
+    change_kind: str, now: datetime,
+) -> list[sa.Row] | None:
+    """PostgreSQL only, on an autocommit connection: book every order of a GA group, or none when some tier has
+    too few tickets left (None). `tickets[i]` are the ticket rows of `orders[i]`. The issued tickets come back as
+    (id, order_id, ticket_type_id, seat_id, ord), ord being the 1-based position of their order."""
+    totals = Counter(t["ticket_type_id"] for rows in tickets for t in rows)
+    tiers = sorted(totals)
+    issued = (await conn.execute(_BOOK_GA_GROUP, {
+        "show": event_date_id, "event": event_id, "sold": change_kind, "now": now,
+        "tiers": tiers, "quantities": [totals[tier] for tier in tiers],
+        "user_ids": [o["user_id"] for o in orders], "customer_names": [o["customer_name"] for o in orders],
+        "total_tickets": [o["total_tickets"] for o in orders], "amounts": [o["amount_cents"] for o in orders],
+        "payment_sources": [o["payment_source"] for o in orders],
+        "idempotency_keys": [o["idempotency_key"] for o in orders],
+        "request_hashes": [o["request_hash"] for o in orders],
+        "ticket_orders": [ord_ for ord_, rows in enumerate(tickets, 1) for _ in rows],
+        "ticket_tiers": [t["ticket_type_id"] for rows in tickets for t in rows],
+        "ticket_prices": [t["price_cents"] for rows in tickets for t in rows],
+        "ticket_names": [t["to_name"] for rows in tickets for t in rows],
+    })).all()
+    return issued or None

@@ -255,6 +255,28 @@ class Database:
                 await asyncio.sleep(0.005 * attempt)
         raise AssertionError("unreachable")
 
+    async def run_statement(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """PostgreSQL: run `work`, which executes one statement, as its own transaction (autocommit): no BEGIN
+        and COMMIT round trips. Re-run after a deadlock like run_transaction. The statement is its COMMIT: when
+        the connection is lost while it runs, the outcome is unknown (CommitOutcomeUnknown)."""
+        for attempt in range(1, _MAX_ATTEMPTS + 1):
+            try:
+                async with self._connect(self.engine) as conn:
+                    conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                    try:
+                        return await work(conn)
+                    except DBAPIError as exc:
+                        if is_retryable(exc) or not is_unavailable(exc):
+                            raise  # the server answered: the statement was rolled back
+                        log.warning("connection lost during a one-statement transaction, outcome unknown: %r", exc)
+                        raise CommitOutcomeUnknown("The connection was lost while committing.") from exc
+            except DBAPIError as exc:
+                if attempt == _MAX_ATTEMPTS or not is_retryable(exc):
+                    raise
+                log.info("retrying statement after transient error (attempt %d): %s", attempt, exc.orig)
+                await asyncio.sleep(0.005 * attempt)
+        raise AssertionError("unreachable")
+
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(sa.text("SELECT 1"))
