@@ -69,13 +69,20 @@ class GroupBooker:
         """(order id, issued tickets) once committed; BookAlone when the group had to be undone."""
         pending = GroupedOrder(order, tickets)
         self._queues.setdefault(event_date_id, []).append(pending)
-        if self._workers.get(event_date_id, 0) < self._in_flight:  # start a group now rather than queue
+        in_flight = 1 if self._one_statement(tickets) else self._in_flight
+        if self._workers.get(event_date_id, 0) < in_flight:  # start a group now rather than queue
             self._workers[event_date_id] = self._workers.get(event_date_id, 0) + 1
             task = asyncio.create_task(self._drain(event_date_id))
             self._drains.add(task)
             task.add_done_callback(self._drains.discard)
         # The group goes on without a caller who stops waiting: a committed order is found by its key on retry.
         return await asyncio.shield(pending.answer)
+
+    def _one_statement(self, tickets: list[dict]) -> bool:
+        """Whether a group of such orders is booked by one statement (repository.book_ga_group). One such group in
+        flight per show and process is enough: it holds the tier rows only while it runs, and a second one would
+        only wait for those rows while splitting the queue into smaller groups (measured: 2,471 vs 2,252/s)."""
+        return self._db.dialect == "postgresql" and tickets[0]["seat_id"] is None
 
     async def _drain(self, event_date_id: int) -> None:
         queue = self._queues[event_date_id]
@@ -111,7 +118,7 @@ class GroupBooker:
 
     async def _attempt(self, event_date_id: int, group: list[GroupedOrder]) -> list | BaseException:
         try:
-            if self._db.dialect == "postgresql" and group[0].tickets[0]["seat_id"] is None:
+            if self._one_statement(group[0].tickets):
                 return await self._db.run_statement(lambda conn: _book_ga_group(conn, event_date_id, group, utcnow()))
             return await self._db.run_transaction(lambda conn: _write_group(conn, event_date_id, group, utcnow()))
         except Exception as exc:
