@@ -22,6 +22,7 @@ from ticketbooth.observability import install_observability
 from ticketbooth.openapi_errors import install_common_error_responses
 from ticketbooth.ratelimit import install_rate_limits
 from ticketbooth.security_headers import install_docs, install_security_headers
+from ticketbooth.serving import tune_garbage_collector
 from ticketbooth.orders.router import router as orders_router
 from ticketbooth.web import mount_spa
 
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             GroupBooker(app.state.db, max_orders=settings.booking_group_max_orders)
             if settings.booking_group_max_orders > 1 else None
         )
+        tune_garbage_collector()
         try:
             yield
         finally:

@@ -142,6 +142,7 @@ def cmd_serve(args) -> None:
         forwarded_allow_ips=settings.forwarded_allow_ips,
         access_log=False,  # the app writes its own access lines, with the request id
         timeout_graceful_shutdown=30,
+        loop="ticketbooth.serving:BatchAcceptLoop",
     )
 
 
