@@ -54,10 +54,11 @@ class _DoesNotFit(Exception):
 
 
 class GroupBooker:
-    """One queue per show, worked by up to `in_flight` group transactions at a time in this process (two: one
-    builds its group while the other waits for its COMMIT)."""
+    """One queue per show, worked by up to `in_flight` group transactions at a time in this process. One: the
+    orders that arrive while it runs form the next, larger group. (Two, one building its group while the other
+    waited for its COMMIT, won while the event loop stalled in garbage collections; docs/benchmarks.md.)"""
 
-    def __init__(self, db: Database, *, max_orders: int, in_flight: int = 2):
+    def __init__(self, db: Database, *, max_orders: int, in_flight: int = 1):
         self._db = db
         self._max_orders = max_orders
         self._in_flight = in_flight
@@ -69,8 +70,7 @@ class GroupBooker:
         """(order id, issued tickets) once committed; BookAlone when the group had to be undone."""
         pending = GroupedOrder(order, tickets)
         self._queues.setdefault(event_date_id, []).append(pending)
-        in_flight = 1 if self._one_statement(tickets) else self._in_flight
-        if self._workers.get(event_date_id, 0) < in_flight:  # start a group now rather than queue
+        if self._workers.get(event_date_id, 0) < self._in_flight:  # start a group now rather than queue
             self._workers[event_date_id] = self._workers.get(event_date_id, 0) + 1
             task = asyncio.create_task(self._drain(event_date_id))
             self._drains.add(task)
@@ -79,9 +79,7 @@ class GroupBooker:
         return await asyncio.shield(pending.answer)
 
     def _one_statement(self, tickets: list[dict]) -> bool:
-        """Whether a group of such orders is booked by one statement (repository.book_ga_group). One such group in
-        flight per show and process is enough: it holds the tier rows only while it runs, and a second one would
-        only wait for those rows while splitting the queue into smaller groups (measured: 2,471 vs 2,252/s)."""
+        """Whether a group of such orders is booked by one statement (repository.book_ga_group)."""
         return self._db.dialect == "postgresql" and tickets[0]["seat_id"] is None
 
     async def _drain(self, event_date_id: int) -> None:
