@@ -54,8 +54,8 @@ class Settings(BaseSettings):
     )
     sqlite_busy_timeout_ms: int = Field(default=10_000, description="How long a SQLite writer waits for the lock.")
     booking_group_max_orders: int = Field(
-        default=50, ge=1,
-        description="GA orders for one show that arrive while its previous booking transaction is in flight are "
+        default=200, ge=1,
+        description="Orders for one show that arrive while its previous booking transaction is in flight are "
         "booked together, up to this many per transaction (1: every order in a transaction of its own).",
     )
     max_tickets_per_order: int = Field(default=10, description="Upper bound of tickets (GA) or seats in one order.")

@@ -23,7 +23,7 @@ import uvloop
 
 log = logging.getLogger(__name__)
 
-_ACCEPT_BATCH = 64
+_ACCEPT_BATCH = 16
 _RESOURCE_ERRORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 _PAUSE_WHEN_OUT_OF_RESOURCES_S = 1.0
 
