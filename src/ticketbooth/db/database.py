@@ -4,6 +4,7 @@ import asyncio
 import fcntl
 import logging
 import os
+import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -27,7 +28,7 @@ _DEADLOCK_CODES = {
     "40P01",  # PostgreSQL deadlock_detected
 }
 _MYSQL_RETRY_ERRNOS = {1213, 1205}  # deadlock found / lock wait timeout
-_MAX_ATTEMPTS = 5
+_MAX_ATTEMPTS = 10
 _READ_ONLY = "ticketbooth_read_only"
 _AUTOCOMMIT_READS = "ticketbooth_autocommit_reads"
 
@@ -87,6 +88,20 @@ _SQLITE_UNIQUE_COLUMNS = {
     "uq_user_email": "user.email",
     "uq_user_username": "user.username",
 }
+
+
+async def _rerun_after_transient_errors(once: Callable[[], Awaitable[T]]) -> T:
+    """Re-run a transaction the server rolled back as a deadlock victim or after a lock timeout. The pause is
+    random, so that transactions that deadlocked each other do not meet again in the same order."""
+    for attempt in range(1, _MAX_ATTEMPTS + 1):
+        try:
+            return await once()
+        except DBAPIError as exc:
+            if attempt == _MAX_ATTEMPTS or not is_retryable(exc):
+                raise
+            log.info("retrying transaction after transient error (attempt %d): %s", attempt, exc.orig)
+            await asyncio.sleep(random.uniform(0, 0.01 * attempt))
+    raise AssertionError("unreachable")
 
 
 class Database:
@@ -244,38 +259,29 @@ class Database:
         (CommitOutcomeUnknown) is never re-run here, since re-running could book twice; the client retries
         with its Idempotency-Key, and the order's unique key turns the retry into a replay if it committed.
         """
-        for attempt in range(1, _MAX_ATTEMPTS + 1):
-            try:
-                async with self.transaction() as conn:
-                    return await work(conn)
-            except DBAPIError as exc:
-                if attempt == _MAX_ATTEMPTS or not is_retryable(exc):
-                    raise
-                log.info("retrying transaction after transient error (attempt %d): %s", attempt, exc.orig)
-                await asyncio.sleep(0.005 * attempt)
-        raise AssertionError("unreachable")
+        async def once() -> T:
+            async with self.transaction() as conn:
+                return await work(conn)
+
+        return await _rerun_after_transient_errors(once)
 
     async def run_statement(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """PostgreSQL: run `work`, which executes one statement, as its own transaction (autocommit): no BEGIN
         and COMMIT round trips. Re-run after a deadlock like run_transaction. The statement is its COMMIT: when
         the connection is lost while it runs, the outcome is unknown (CommitOutcomeUnknown)."""
-        for attempt in range(1, _MAX_ATTEMPTS + 1):
-            try:
-                async with self._connect(self.engine) as conn:
-                    conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                    try:
-                        return await work(conn)
-                    except DBAPIError as exc:
-                        if is_retryable(exc) or not is_unavailable(exc):
-                            raise  # the server answered: the statement was rolled back
-                        log.warning("connection lost during a one-statement transaction, outcome unknown: %r", exc)
-                        raise CommitOutcomeUnknown("The connection was lost while committing.") from exc
-            except DBAPIError as exc:
-                if attempt == _MAX_ATTEMPTS or not is_retryable(exc):
-                    raise
-                log.info("retrying statement after transient error (attempt %d): %s", attempt, exc.orig)
-                await asyncio.sleep(0.005 * attempt)
-        raise AssertionError("unreachable")
+
+        async def once() -> T:
+            async with self._connect(self.engine) as conn:
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                try:
+                    return await work(conn)
+                except DBAPIError as exc:
+                    if is_retryable(exc) or not is_unavailable(exc):
+                        raise  # the server answered: the statement was rolled back
+                    log.warning("connection lost during a one-statement transaction, outcome unknown: %r", exc)
+                    raise CommitOutcomeUnknown("The connection was lost while committing.") from exc
+
+        return await _rerun_after_transient_errors(once)
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
@@ -315,6 +321,11 @@ def _create_engine(settings: Settings, database_url: str) -> AsyncEngine:
         # transaction lives long past its first write: the availability cache relies on that.
         wait_s = max(1, round(settings.db_lock_timeout_ms / 1000))
         kwargs["connect_args"] = {"init_command": f"SET SESSION innodb_lock_wait_timeout = {wait_s}"}
+        # PostgreSQL's default, which the booking SQL is written for. Under InnoDB's REPEATABLE READ a DELETE or
+        # UPDATE keeps locks on every index record it scans, and gap locks besides: freeing the expired holds of
+        # wanted seats locked the sold seats next to them too, and overlapping seat orders deadlocked each
+        # other past the retries (503s in the seat race tests).
+        kwargs["isolation_level"] = "READ COMMITTED"
     engine = create_async_engine(url, **kwargs)
     if url.get_backend_name() == "postgresql":
         _drop_connections_to_a_lost_primary(engine)
