@@ -5,7 +5,7 @@ On PostgreSQL a GA group is one statement (repository.book_ga_group); elsewhere 
 
 import asyncio
 
-from ticketbooth.booking.grouping import BookAlone, GroupBooker
+from ticketbooth.booking.grouping import BookAlone, GroupBooker, TierSoldOut
 from ticketbooth.config import Settings
 from ticketbooth.db.database import Database
 
@@ -71,3 +71,16 @@ def test_a_group_with_a_reused_key_writes_nothing_and_each_order_goes_alone(data
     assert all(isinstance(o, BookAlone) for o in outcomes)
     assert tier_counts(database, show.id) == {3: (100, 100, 0)}
     assert tickets_of_show(database, show.id) == []
+
+
+def test_after_a_short_group_orders_too_big_for_what_is_left_are_refused_from_one_read(database, factory):
+    prices = {3: 1000}
+    show = factory.ga_show({3: (3, prices[3])})
+    user = factory.user()
+    orders = [_order(user.id, show, {3: quantity}, prices) for quantity in (4, 2, 1)]
+
+    outcomes = _book_together(database, show, orders)
+
+    assert isinstance(outcomes[0], TierSoldOut) and outcomes[0].ticket_type_id == 3
+    assert [len(tickets) for _, tickets in outcomes[1:]] == [2, 1]
+    assert tier_counts(database, show.id) == {3: (3, 0, 3)}

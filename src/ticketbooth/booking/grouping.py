@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ticketbooth.booking import repository
 from ticketbooth.db.database import Database
 from ticketbooth.errors import SeatAlreadyTaken
-from ticketbooth.holds.repository import free_expired_seat_holds
+from ticketbooth.holds.repository import expired_held_quantities, free_expired_seat_holds
 from ticketbooth.kit import utcnow
 from ticketbooth.live.repository import SOLD, record_change
 
@@ -47,7 +47,16 @@ class BookAlone(Exception):
     """The group could not be booked as a whole: book this order in a transaction of its own."""
 
 
-@dataclass
+class TierSoldOut(Exception):
+    """A committed read taken after the order arrived found fewer tickets of this tier left, counting those of
+    expired holds, than the order wants on its own: what booking it alone would conclude, without the query."""
+
+    def __init__(self, ticket_type_id: int):
+        super().__init__(ticket_type_id)
+        self.ticket_type_id = ticket_type_id
+
+
+@dataclass(eq=False)  # each order is itself: compared and hashed by identity
 class GroupedOrder:
     order: dict  # the order row, without id and created_at
     tickets: list[dict]  # its ticket rows, without order_id and created_at
@@ -105,11 +114,14 @@ class GroupBooker:
 
     async def _book_group(self, event_date_id: int, group: list[GroupedOrder]) -> None:
         outcome = await self._attempt(event_date_id, group)
-        if isinstance(outcome, _DoesNotFit) and len(group) > 1:
+        if isinstance(outcome, _DoesNotFit):
             # Near a sell-out: the orders that fit in what is left right now go together once more (the
-            # conditional UPDATE still decides), the others alone, rather than all of them one by one.
-            fit = await self._fitting(event_date_id, group)
-            if 0 < len(fit) < len(group):
+            # conditional UPDATE still decides), the others alone, rather than all of them one by one; after
+            # it, every order is refused from this one read instead of a read of its own.
+            fit, sold_out = await self._fitting(event_date_id, group)
+            self._answer(list(sold_out), list(sold_out.values()))
+            group = [g for g in group if g not in sold_out]
+            if fit and len(group) > 1:
                 attempt = await self._attempt(event_date_id, fit)
                 self._answer(fit, attempt if isinstance(attempt, list) else [BookAlone()] * len(fit))
                 group = [g for g in group if all(g is not f for f in fit)]
@@ -129,21 +141,29 @@ class GroupBooker:
         except Exception as exc:
             return exc
 
-    async def _fitting(self, event_date_id: int, group: list[GroupedOrder]) -> list[GroupedOrder]:
-        """The orders of a GA group, first come first served, that fit in what the tiers have left now."""
+    async def _fitting(
+        self, event_date_id: int, group: list[GroupedOrder]
+    ) -> tuple[list[GroupedOrder], dict[GroupedOrder, TierSoldOut]]:
+        """Of a GA group, read once after all its orders arrived: the orders that fit, first come first served,
+        in what the tiers have left now, and those that cannot be booked now even on their own."""
         wanted = [Counter(t["ticket_type_id"] for t in g.tickets) for g in group]
         try:
             async with self._db.lookup() as conn:
                 left = await repository.tickets_left(conn, event_date_id, sorted(set().union(*wanted)))
+                expired = await expired_held_quantities(conn, event_date_id=event_date_id, now=utcnow())
         except Exception:
-            return []
-        fit = []
+            return [], {}
+        fit, sold_out = [], {}
+        free = dict(left)
         for g, tiers in zip(group, wanted):
-            if all(left.get(tier, 0) >= qty for tier, qty in tiers.items()):
+            short = [tier for tier, qty in tiers.items() if left.get(tier, 0) + expired.get(tier, 0) < qty]
+            if short:
+                sold_out[g] = TierSoldOut(min(short))
+            elif all(free.get(tier, 0) >= qty for tier, qty in tiers.items()):
                 fit.append(g)
                 for tier, qty in tiers.items():
-                    left[tier] -= qty
-        return fit
+                    free[tier] -= qty
+        return fit, sold_out
 
     @staticmethod
     def _answer(group: list[GroupedOrder], outcome: list) -> None:

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ticketbooth.accounts.token_cache import CurrentUser
 from ticketbooth.booking import repository
-from ticketbooth.booking.grouping import BookAlone, GroupBooker
+from ticketbooth.booking.grouping import BookAlone, GroupBooker, TierSoldOut
 from ticketbooth.booking.schemas import BookingRequest
 from ticketbooth.catalog.service import seat_label
 from ticketbooth.config import Settings
@@ -110,9 +110,10 @@ async def book(
         if groups is not None and plan.groupable_tickets is not None:
             try:
                 order_id, issued = await groups.book(request.event_date_id, order_row, plan.groupable_tickets)
+            except TierSoldOut as exc:
+                name = next(c.name for c in plan.claims if c.ticket_type_id == exc.ticket_type_id)
+                raise InsufficientInventory(f"Not enough tickets left for {name}.") from None
             except BookAlone:
-                if plan.claims:
-                    await _refuse_if_sold_out(db, request.event_date_id, plan.claims)
                 order_id, issued = await db.run_transaction(transaction)
         else:
             order_id, issued = await db.run_transaction(transaction)
@@ -172,21 +173,6 @@ def _plan_direct_booking(user: CurrentUser, request: BookingRequest, priced: "Pr
 
     return _Plan(len(priced.tickets), priced.amount_cents, seat_ids, write, priced.type_names, priced.seat_labels,
                  groupable_tickets=ticket_rows, claims=priced.claims)
-
-
-async def _refuse_if_sold_out(db: Database, event_date_id: int, claims: list[TierClaim]) -> None:
-    """After a sell-out every group comes up short and each order would be tried alone, each paying for inserts
-    that are rolled back. A tier that has fewer tickets left (counting expired holds, which give theirs back on
-    demand) than the order wants at this moment refuses it now: refusing on a committed read is as exact as the
-    failed UPDATE would be; a success still goes through the conditional UPDATE."""
-    async with db.lookup() as conn:
-        left = await repository.tickets_left(conn, event_date_id, [c.ticket_type_id for c in claims])
-        if all(left.get(c.ticket_type_id, 0) >= c.quantity for c in claims):
-            return
-        expired = await holds_repository.expired_held_quantities(conn, event_date_id=event_date_id, now=utcnow())
-    for claim in claims:
-        if left.get(claim.ticket_type_id, 0) + expired.get(claim.ticket_type_id, 0) < claim.quantity:
-            raise InsufficientInventory(f"Not enough tickets left for {claim.name}.")
 
 
 async def _plan_hold_conversion(db: Database, user: CurrentUser, request: BookingRequest) -> _Plan:
