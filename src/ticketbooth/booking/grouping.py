@@ -8,9 +8,10 @@ then go together: one INSERT of all the orders and one of all their tickets, the
 UPDATE per tier for the group's total (`remaining >= total`), and one COMMIT. On PostgreSQL a GA group is a
 single statement that is its own transaction (repository.book_ga_group): one round trip while the tier is locked.
 
-Every order still gets its own, exact answer. A GA group is all-or-nothing: when it does not fit (the tier is
-nearly sold out) or one order breaks a constraint (a reused Idempotency-Key), it is rolled back and each of
-its orders is booked on its own, exactly as without grouping. In a seat group the unique constraint on
+Every order still gets its own, exact answer. A GA group is all-or-nothing: when one order breaks a constraint
+(a reused Idempotency-Key), it is rolled back and each of its orders is booked on its own, exactly as without
+grouping; when it does not fit (the tier is nearly sold out), one read of what is left decides which orders
+go together once more, which alone, and which are refused because they cannot fit even alone. In a seat group the unique constraint on
 (show, seat) decides seat by seat, and an order that missed a seat is deleted again inside the transaction;
 if the seat it missed was wanted by another order of the group, it is decided again on its own, so it is
 refused only for a seat that someone actually got.
