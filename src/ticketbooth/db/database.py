@@ -27,8 +27,13 @@ _DEADLOCK_CODES = {
     "40001",  # PostgreSQL serialization_failure
     "40P01",  # PostgreSQL deadlock_detected
 }
-_MYSQL_RETRY_ERRNOS = {1213, 1205}  # deadlock found / lock wait timeout
+_MYSQL_DEADLOCK = 1213
+_MYSQL_LOCK_WAIT_TIMEOUT = 1205
+_MYSQL_RETRY_ERRNOS = {_MYSQL_DEADLOCK, _MYSQL_LOCK_WAIT_TIMEOUT}
 _MAX_ATTEMPTS = 10
+# A lock waited for past its timeout (MariaDB's lock wait timeout, SQLite's busy timeout) is likely held by
+# something stuck (a COMMIT waiting for its standby, a CLI writer): one more try, then 503, rather than ten waits.
+_MAX_ATTEMPTS_AFTER_LOCK_TIMEOUT = 2
 _READ_ONLY = "ticketbooth_read_only"
 _AUTOCOMMIT_READS = "ticketbooth_autocommit_reads"
 
@@ -41,6 +46,11 @@ def is_retryable(exc: DBAPIError) -> bool:
     if args and isinstance(args[0], int) and args[0] in _MYSQL_RETRY_ERRNOS:
         return True
     return _sqlite_locked(exc)
+
+
+def _lock_wait_timed_out(exc: DBAPIError) -> bool:
+    args = getattr(exc.orig, "args", ())
+    return (bool(args) and args[0] == _MYSQL_LOCK_WAIT_TIMEOUT) or _sqlite_locked(exc)
 
 
 def _sqlite_locked(exc: DBAPIError) -> bool:
@@ -97,7 +107,8 @@ async def _rerun_after_transient_errors(once: Callable[[], Awaitable[T]]) -> T:
         try:
             return await once()
         except DBAPIError as exc:
-            if attempt == _MAX_ATTEMPTS or not is_retryable(exc):
+            last = _MAX_ATTEMPTS_AFTER_LOCK_TIMEOUT if _lock_wait_timed_out(exc) else _MAX_ATTEMPTS
+            if attempt >= last or not is_retryable(exc):
                 raise
             log.info("retrying transaction after transient error (attempt %d): %s", attempt, exc.orig)
             await asyncio.sleep(random.uniform(0, 0.01 * attempt))
