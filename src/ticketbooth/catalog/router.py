@@ -23,9 +23,11 @@ EventDateId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The event
         "`ETag` with `Cache-Control: no-cache`, `If-None-Match` gets 304."
     ),
 )
-async def list_events(request: Request, db: DbDep, settings: SettingsDep) -> Response:
+async def list_events(request: Request) -> Response:
+    # The busiest route of an on-sale: app state read directly, not through two dependencies (see booking/router.py).
+    state = request.app.state
     events_cache = caches_of(request)[1]
-    return respond(request, await service.events_body(db, events_cache, ttl_s=settings.catalog_list_ttl_s))
+    return respond(request, await service.events_body(state.db, events_cache, ttl_s=state.settings.catalog_list_ttl_s))
 
 
 @router.get(
@@ -44,10 +46,11 @@ async def get_event_date(event_date_id: EventDateId, db: DbDep, settings: Settin
     responses=responses(NotFound, ValidationFailed),
     summary="What is left: tiers with remaining counts (GA) or the seat map (SEATED)",
 )
-async def get_availability(request: Request, event_date_id: EventDateId, db: DbDep, settings: SettingsDep) -> Response:
+async def get_availability(request: Request, event_date_id: EventDateId) -> Response:
     # Pre-rendered bytes (the response model documents the shape); exact per inventory version, see service.
+    state = request.app.state
     availability_cache = caches_of(request)[0]
     rendered = await service.availability_body(
-        db, availability_cache, event_date_id, transaction_timeout_s=settings.db_transaction_timeout_s
+        state.db, availability_cache, event_date_id, transaction_timeout_s=state.settings.db_transaction_timeout_s
     )
     return respond(request, rendered)
