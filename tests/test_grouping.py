@@ -25,12 +25,12 @@ def _order(user_id: int, show, tiers: dict[int, int], prices: dict[int, int], ke
 
 
 def _book_together(database, show, orders) -> list:
-    """Book `orders` through one GroupBooker; with one group in flight they queue behind the first and go as
-    one group. Each outcome is (order id, tickets) or the exception the order got."""
+    """Book `orders` through one GroupBooker: all are queued before its first group starts, so they go as one
+    group. Each outcome is (order id, tickets) or the exception the order got."""
 
     async def main():
         db = Database(Settings(database_url=database.async_url))
-        booker = GroupBooker(db, max_orders=50, in_flight=1)
+        booker = GroupBooker(db, max_orders=50)
         try:
             return await asyncio.gather(*(booker.book(show.id, o, ts) for o, ts in orders), return_exceptions=True)
         finally:

@@ -34,7 +34,12 @@ async def take_tiers(conn: AsyncConnection, event_date_id: int, claims: list[Tie
         if await reclaim_expired_holds(conn, event_date_id=event_date_id, ticket_type_id=claim.ticket_type_id,
                                        now=now) and await booking_repository.take_ga_inventory(conn, **args):
             continue
-        raise InsufficientInventory(f"Not enough tickets left for {claim.name}.")
+        raise too_few_left(claim)
+
+
+def too_few_left(claim: TierClaim) -> InsufficientInventory:
+    """The 409 of an order that asked for more of a tier than is left."""
+    return InsufficientInventory(f"Not enough tickets left for {claim.name}.")
 
 
 async def free_seats_of_expired_holds(conn: AsyncConnection, event_date_id: int, seat_ids: list[int],

@@ -11,7 +11,8 @@ single statement that is its own transaction (repository.book_ga_group): one rou
 Every order still gets its own, exact answer. A GA group is all-or-nothing: when one order breaks a constraint
 (a reused Idempotency-Key), it is rolled back and each of its orders is booked on its own, exactly as without
 grouping; when it does not fit (the tier is nearly sold out), one read of what is left decides which orders
-go together once more, which alone, and which are refused because they cannot fit even alone. In a seat group the unique constraint on
+go together once more, which alone, and which are refused because they cannot fit even alone. In a seat
+group the unique constraint on
 (show, seat) decides seat by seat, and an order that missed a seat is deleted again inside the transaction;
 if the seat it missed was wanted by another order of the group, it is decided again on its own, so it is
 refused only for a seat that someone actually got.
@@ -63,55 +64,55 @@ class GroupedOrder:
     tickets: list[dict]  # its ticket rows, without order_id and created_at
     answer: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
+    @property
+    def seated(self) -> bool:
+        return self.tickets[0]["seat_id"] is not None  # a show is GA or SEATED: so is every order of its queue
+
 
 class _DoesNotFit(Exception):
     pass
 
 
 class GroupBooker:
-    """One queue per show, worked by up to `in_flight` group transactions at a time in this process. One: the
-    orders that arrive while it runs form the next, larger group. (Two, one building its group while the other
-    waited for its COMMIT, won while the event loop stalled in garbage collections; docs/benchmarks.md.)"""
+    """One queue per show, worked by one group transaction at a time in this process: the orders that arrive
+    while it runs form the next, larger group. (Two in flight, one building its group while the other waited for
+    its COMMIT, won only while the event loop stalled in garbage collections; docs/benchmarks.md.)"""
 
-    def __init__(self, db: Database, *, max_orders: int, in_flight: int = 1):
+    def __init__(self, db: Database, *, max_orders: int):
         self._db = db
         self._max_orders = max_orders
-        self._in_flight = in_flight
         self._queues: dict[int, list[GroupedOrder]] = {}
-        self._workers: dict[int, int] = {}
+        self._draining: set[int] = set()
         self._drains: set[asyncio.Task] = set()
 
     async def book(self, event_date_id: int, order: dict, tickets: list[dict]) -> tuple[int, list[sa.Row]]:
         """(order id, issued tickets) once committed; BookAlone when the group had to be undone."""
         pending = GroupedOrder(order, tickets)
         self._queues.setdefault(event_date_id, []).append(pending)
-        if self._workers.get(event_date_id, 0) < self._in_flight:  # start a group now rather than queue
-            self._workers[event_date_id] = self._workers.get(event_date_id, 0) + 1
+        if event_date_id not in self._draining:  # start a group now rather than queue
+            self._draining.add(event_date_id)
             task = asyncio.create_task(self._drain(event_date_id))
             self._drains.add(task)
             task.add_done_callback(self._drains.discard)
         # The group goes on without a caller who stops waiting: a committed order is found by its key on retry.
         return await asyncio.shield(pending.answer)
 
-    def _one_statement(self, tickets: list[dict]) -> bool:
-        """Whether a group of such orders is booked by one statement (repository.book_ga_group)."""
-        return self._db.dialect == "postgresql" and tickets[0]["seat_id"] is None
+    def _one_statement(self, group: list[GroupedOrder]) -> bool:
+        """Whether the group is booked by one statement (repository.book_ga_group)."""
+        return self._db.dialect == "postgresql" and not group[0].seated
 
     async def _drain(self, event_date_id: int) -> None:
         queue = self._queues[event_date_id]
         try:
-            limit = self._max_orders if queue[0].tickets[0]["seat_id"] is None else min(self._max_orders,
-                                                                                         MAX_SEAT_ORDERS)
+            limit = min(self._max_orders, MAX_SEAT_ORDERS) if queue[0].seated else self._max_orders
             while queue:
                 group = queue[:limit]
                 del queue[:limit]
                 await self._book_group(event_date_id, group)
         finally:
-            self._workers[event_date_id] -= 1
-            if not self._workers[event_date_id]:
-                del self._workers[event_date_id]
-                if not queue:
-                    del self._queues[event_date_id]
+            self._draining.discard(event_date_id)
+            if not queue:
+                del self._queues[event_date_id]
 
     async def _book_group(self, event_date_id: int, group: list[GroupedOrder]) -> None:
         outcome = await self._attempt(event_date_id, group)
@@ -125,7 +126,7 @@ class GroupBooker:
             if fit and len(group) > 1:
                 attempt = await self._attempt(event_date_id, fit)
                 self._answer(fit, attempt if isinstance(attempt, list) else [BookAlone()] * len(fit))
-                group = [g for g in group if all(g is not f for f in fit)]
+                group = [g for g in group if g not in fit]
         if isinstance(outcome, (_DoesNotFit, IntegrityError)):
             if len(group) > 1:
                 log.debug("%d orders for show %d booked one by one: %r", len(group), event_date_id, outcome)
@@ -136,7 +137,7 @@ class GroupBooker:
 
     async def _attempt(self, event_date_id: int, group: list[GroupedOrder]) -> list | BaseException:
         try:
-            if self._one_statement(group[0].tickets):
+            if self._one_statement(group):
                 return await self._db.run_statement(lambda conn: _book_ga_group(conn, event_date_id, group, utcnow()))
             return await self._db.run_transaction(lambda conn: _write_group(conn, event_date_id, group, utcnow()))
         except Exception as exc:
@@ -183,7 +184,7 @@ class GroupBooker:
 async def _write_group(
     conn: AsyncConnection, event_date_id: int, group: list[GroupedOrder], now: datetime
 ) -> list[tuple[int, list[sa.Row]] | Exception]:
-    if group[0].tickets[0]["seat_id"] is not None:  # a show is GA or SEATED: so is every order of its group
+    if group[0].seated:
         return await _write_seated_group(conn, event_date_id, group, now)
     order_ids = await repository.insert_orders(conn, [{**g.order, "created_at": now} for g in group])
     issued = await repository.insert_tickets(conn, [

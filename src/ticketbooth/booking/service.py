@@ -33,7 +33,6 @@ from ticketbooth.config import Settings
 from ticketbooth.db.database import Database, is_unique_violation
 from ticketbooth.errors import (
     EventDatePast,
-    InsufficientInventory,
     Forbidden,
     HoldExpired,
     HoldNotActive,
@@ -48,7 +47,7 @@ from ticketbooth.errors import (
     UnknownTicketType,
 )
 from ticketbooth.holds import repository as holds_repository
-from ticketbooth.inventory import TierClaim, end_hold, free_seats_of_expired_holds, take_tiers
+from ticketbooth.inventory import TierClaim, end_hold, free_seats_of_expired_holds, take_tiers, too_few_left
 from ticketbooth.kit import utcnow
 from ticketbooth.live.repository import SOLD, record_change
 from ticketbooth.orders import repository as orders_repository
@@ -111,8 +110,7 @@ async def book(
             try:
                 order_id, issued = await groups.book(request.event_date_id, order_row, plan.groupable_tickets)
             except TierSoldOut as exc:
-                name = next(c.name for c in plan.claims if c.ticket_type_id == exc.ticket_type_id)
-                raise InsufficientInventory(f"Not enough tickets left for {name}.") from None
+                raise too_few_left(next(c for c in plan.claims if c.ticket_type_id == exc.ticket_type_id)) from None
             except BookAlone:
                 order_id, issued = await db.run_transaction(transaction)
         else:
