@@ -80,7 +80,7 @@ async def book(
 ) -> dict:
     if request.user_id is not None and request.user_id != user.id:
         raise Forbidden("userId does not match the logged-in user.")
-    fingerprint = request_fingerprint(request)
+    fingerprint = request_fingerprint(request) if idempotency_key else None  # only a keyed retry compares it
     if request.hold_id is not None:
         try:
             plan = await _plan_hold_conversion(db, user, request)
@@ -95,7 +95,7 @@ async def book(
         "user_id": user.id, "event_date_id": request.event_date_id, "customer_name": request.customer_name,
         "payment_source": request.payment_source, "total_tickets": plan.total_tickets,
         "amount_cents": plan.amount_cents, "idempotency_key": idempotency_key,
-        "request_hash": fingerprint if idempotency_key else None,
+        "request_hash": fingerprint,
     }
 
     async def transaction(conn: AsyncConnection) -> int:
