@@ -38,3 +38,8 @@ async def _current_user(
 
 
 CurrentUserDep = Annotated[CurrentUser, Depends(_current_user)]
+
+
+async def authenticate(request: Request) -> CurrentUser:
+    """What CurrentUserDep resolves to, for a route that does not solve its dependencies through FastAPI."""
+    return await _current_user(request, await _bearer(request))

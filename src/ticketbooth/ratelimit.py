@@ -26,6 +26,7 @@ from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
+from ticketbooth.accounts.token_cache import CurrentUser
 from ticketbooth.config import Settings
 from ticketbooth.dependencies import CurrentUserDep
 from ticketbooth.errors import AppError, Unauthorized
@@ -142,24 +143,34 @@ def _limiter(request: Request) -> RateLimiter:
     return request.app.state.rate_limiter
 
 
+async def count_ip(request: Request, rule: str) -> None:
+    """Count the request against `rule` for the client IP; RateLimited when it is used up."""
+    await _limiter(request).hit(rule, f"ip:{client_ip(request)}")
+
+
+async def count_user(request: Request, rule: str, user: CurrentUser) -> None:
+    """Count the request against `rule` for the logged-in user; RateLimited when it is used up."""
+    await _limiter(request).hit(rule, f"user:{user.id}")
+
+
 def limit_ip(rule: str):
-    """Route dependency: count the request against `rule` for the client IP."""
+    """Route dependency: count_ip."""
     if rule not in RULES:
         raise ValueError(rule)
 
     async def _by_ip(request: Request) -> None:
-        await _limiter(request).hit(rule, f"ip:{client_ip(request)}")
+        await count_ip(request, rule)
 
     return Depends(_by_ip)
 
 
 def limit_user(rule: str):
-    """Route dependency: count the request against `rule` for the logged-in user (401 first when anonymous)."""
+    """Route dependency: count_user (401 first when anonymous)."""
     if rule not in RULES:
         raise ValueError(rule)
 
     async def _by_user(request: Request, user: CurrentUserDep) -> None:
-        await _limiter(request).hit(rule, f"user:{user.id}")
+        await count_user(request, rule, user)
 
     return Depends(_by_user)
 
