@@ -1,6 +1,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
+from fastapi.routing import APIRoute
 from starlette.responses import Response
 
 from ticketbooth.catalog import service
@@ -13,8 +14,25 @@ router = APIRouter(prefix="/api", tags=["catalog"])
 EventDateId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The event date (show) id.")]
 
 
-@router.get(
+class _RequestOnlyRoute(APIRoute):
+    """For an endpoint that takes only the request and returns its own Response: called directly, without
+    FastAPI's per-request dependency solving and endpoint bookkeeping (see booking/router.py, BookingRoute)."""
+
+    def get_route_handler(self):
+        return self.endpoint
+
+
+async def list_events(request: Request) -> Response:
+    # The busiest read of an on-sale: app state read directly, not through dependencies.
+    state = request.app.state
+    events_cache = caches_of(request)[1]
+    return respond(request, await service.events_body(state.db, events_cache, ttl_s=state.settings.catalog_list_ttl_s))
+
+
+router.add_api_route(
     "/events",
+    list_events,
+    methods=["GET"],
     response_model=list[EventOut],
     summary="All events with their dates",
     description=(
@@ -22,12 +40,8 @@ EventDateId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The event
         "be that much behind a sale (`priceFrom`, `soldOut`); availability is the exact view. Conditional: an "
         "`ETag` with `Cache-Control: no-cache`, `If-None-Match` gets 304."
     ),
+    route_class_override=_RequestOnlyRoute,
 )
-async def list_events(request: Request) -> Response:
-    # The busiest route of an on-sale: app state read directly, not through two dependencies (see booking/router.py).
-    state = request.app.state
-    events_cache = caches_of(request)[1]
-    return respond(request, await service.events_body(state.db, events_cache, ttl_s=state.settings.catalog_list_ttl_s))
 
 
 @router.get(
