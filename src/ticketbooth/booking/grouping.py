@@ -12,10 +12,10 @@ Every order still gets its own, exact answer. A GA group is all-or-nothing: when
 (a reused Idempotency-Key), it is rolled back and each of its orders is booked on its own, exactly as without
 grouping; when it does not fit (the tier is nearly sold out), one read of what is left decides which orders
 go together once more, which alone, and which are refused because they cannot fit even alone. In a seat
-group the unique constraint on
-(show, seat) decides seat by seat, and an order that missed a seat is deleted again inside the transaction;
-if the seat it missed was wanted by another order of the group, it is decided again on its own, so it is
-refused only for a seat that someone actually got.
+group, an order wanting a seat that a read inside the transaction finds sold or held is refused without being
+written; for the others the unique constraint on (show, seat) decides seat by seat, and an order that missed a
+seat is deleted again inside the transaction; if the seat it missed was wanted by another order of the group, it
+is decided again on its own, so it is refused only for a seat that someone actually got.
 Nothing about inventory lives in memory: an order waits here only until the transaction that books it starts,
 and a first order never waits at all (a group forms only behind a transaction already in flight).
 """
@@ -219,10 +219,26 @@ async def _book_ga_group(
 async def _write_seated_group(
     conn: AsyncConnection, event_date_id: int, group: list[GroupedOrder], now: datetime
 ) -> list[tuple[int, list[sa.Row]] | Exception]:
-    """Seats: every ticket row goes in, skipping seats taken; an order that did not get all its seats is deleted
-    again in the same transaction, so each order is still all or nothing, and the unique constraint decides."""
+    """Seats: an order wanting a seat that is sold or held already (read in this transaction, after expired holds
+    were dropped) is refused without writing anything. The others' ticket rows all go in, skipping seats taken
+    meanwhile; an order that did not get all its seats is deleted again in the same transaction, so each order
+    is still all or nothing, and the unique constraint decides."""
+    await free_expired_seat_holds(conn, event_date_id=event_date_id, now=now,
+                                  seat_ids=sorted({t["seat_id"] for g in group for t in g.tickets}))
+    taken = await repository.taken_seats(conn, event_date_id, [t["seat_id"] for g in group for t in g.tickets])
+    outcome: dict[GroupedOrder, tuple[int, list[sa.Row]] | Exception] = {
+        g: SeatAlreadyTaken() for g in group if any(t["seat_id"] in taken for t in g.tickets)
+    }
+    trying = [g for g in group if g not in outcome]
+    if trying:
+        outcome.update(await _insert_seated_orders(conn, event_date_id, trying, now))
+    return [outcome[g] for g in group]
+
+
+async def _insert_seated_orders(
+    conn: AsyncConnection, event_date_id: int, group: list[GroupedOrder], now: datetime
+) -> dict[GroupedOrder, tuple[int, list[sa.Row]] | Exception]:
     wanted = Counter(t["seat_id"] for g in group for t in g.tickets)
-    await free_expired_seat_holds(conn, event_date_id=event_date_id, seat_ids=sorted(wanted), now=now)
     order_ids = await repository.insert_orders(conn, [{**g.order, "created_at": now} for g in group])
     rows = [{**t, "order_id": order_id, "created_at": now} for g, order_id in zip(group, order_ids) for t in g.tickets]
     rows.sort(key=lambda r: r["seat_id"])  # one lock order across concurrent groups: no deadlock
@@ -235,15 +251,15 @@ async def _write_seated_group(
     if sold:
         await record_change(conn, event_date_id=event_date_id, kind=SOLD, seat_ids=sold, now=now)
     booked = _by_order(order_ids, [r for r in issued if r.order_id not in short])
-    outcome: list[tuple[int, list[sa.Row]] | Exception] = []
+    outcome: dict[GroupedOrder, tuple[int, list[sa.Row]] | Exception] = {}
     for g, order_id, result in zip(group, order_ids, booked):
         if order_id not in short:
-            outcome.append(result)
+            outcome[g] = result
         elif any(wanted[t["seat_id"]] > 1 for t in g.tickets):
             # It may have lost a seat to another order of this group that failed too: decide it on its own.
-            outcome.append(BookAlone())
+            outcome[g] = BookAlone()
         else:
-            outcome.append(SeatAlreadyTaken())  # its missing seat was sold or held before
+            outcome[g] = SeatAlreadyTaken()  # its missing seat was sold or held meanwhile
     return outcome
 
 

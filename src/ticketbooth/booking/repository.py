@@ -98,6 +98,16 @@ async def tickets_left(conn: AsyncConnection, event_date_id: int, ticket_type_id
     return dict(rows.all())
 
 
+_TAKEN_SEATS = sa.select(ticket.c.seat_id).where(
+    ticket.c.event_date_id == sa.bindparam("show"), ticket.c.seat_id.in_(sa.bindparam("seats", expanding=True))
+)
+
+
+async def taken_seats(conn: AsyncConnection, event_date_id: int, seat_ids: list[int]) -> set[int]:
+    """Of `seat_ids`, those with a ticket row: sold, or held by a hold (expired holds count until dropped)."""
+    return set((await conn.execute(_TAKEN_SEATS, {"show": event_date_id, "seats": seat_ids})).scalars())
+
+
 _QUANTITY = sa.bindparam("wanted")  # bind names must differ from column names in an UPDATE
 # Seat tickets of a group: a seat sold or held already is skipped rather than failing the statement.
 # (MariaDB's IGNORE would also skip other errors; the rows were validated and priced from the database.)
