@@ -219,13 +219,15 @@ async def _book_ga_group(
 async def _write_seated_group(
     conn: AsyncConnection, event_date_id: int, group: list[GroupedOrder], now: datetime
 ) -> list[tuple[int, list[sa.Row]] | Exception]:
-    """Seats: an order wanting a seat that is sold or held already (read in this transaction, after expired holds
-    were dropped) is refused without writing anything. The others' ticket rows all go in, skipping seats taken
-    meanwhile; an order that did not get all its seats is deleted again in the same transaction, so each order
-    is still all or nothing, and the unique constraint decides."""
-    await free_expired_seat_holds(conn, event_date_id=event_date_id, now=now,
-                                  seat_ids=sorted({t["seat_id"] for g in group for t in g.tickets}))
-    taken = await repository.taken_seats(conn, event_date_id, [t["seat_id"] for g in group for t in g.tickets])
+    """Seats: an order wanting a seat that is sold or held already (read in this transaction; an expired hold's
+    seat is freed instead) is refused without writing anything. The others' ticket rows all go in, skipping seats
+    taken meanwhile; an order that did not get all its seats is deleted again in the same transaction, so each
+    order is still all or nothing, and the unique constraint decides."""
+    seat_ids = sorted({t["seat_id"] for g in group for t in g.tickets})
+    found = await repository.seat_tickets(conn, event_date_id, seat_ids, now)
+    if any(found.values()):
+        await free_expired_seat_holds(conn, event_date_id=event_date_id, seat_ids=seat_ids, now=now)
+    taken = {seat_id for seat_id, expired_hold in found.items() if not expired_hold}
     outcome: dict[GroupedOrder, tuple[int, list[sa.Row]] | Exception] = {
         g: SeatAlreadyTaken() for g in group if any(t["seat_id"] in taken for t in g.tickets)
     }

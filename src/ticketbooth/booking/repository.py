@@ -15,6 +15,7 @@ from ticketbooth.db.tables import (
     event_date,
     event_date_has_seat,
     event_date_has_ticket_type,
+    hold,
     order,
     seat,
     ticket,
@@ -98,14 +99,17 @@ async def tickets_left(conn: AsyncConnection, event_date_id: int, ticket_type_id
     return dict(rows.all())
 
 
-_TAKEN_SEATS = sa.select(ticket.c.seat_id).where(
-    ticket.c.event_date_id == sa.bindparam("show"), ticket.c.seat_id.in_(sa.bindparam("seats", expanding=True))
+_SEAT_TICKETS = (
+    sa.select(ticket.c.seat_id, sa.and_(ticket.c.order_id.is_(None), hold.c.expires_at <= sa.bindparam("now")))
+    .select_from(ticket.outerjoin(hold, hold.c.id == ticket.c.hold_id))
+    .where(ticket.c.event_date_id == sa.bindparam("show"), ticket.c.seat_id.in_(sa.bindparam("seats", expanding=True)))
 )
 
 
-async def taken_seats(conn: AsyncConnection, event_date_id: int, seat_ids: list[int]) -> set[int]:
-    """Of `seat_ids`, those with a ticket row: sold, or held by a hold (expired holds count until dropped)."""
-    return set((await conn.execute(_TAKEN_SEATS, {"show": event_date_id, "seats": seat_ids})).scalars())
+async def seat_tickets(conn: AsyncConnection, event_date_id: int, seat_ids: list[int], now: datetime) -> dict[int, bool]:
+    """Of `seat_ids`, those with a ticket row (sold or held), each with whether it is an expired hold's."""
+    rows = await conn.execute(_SEAT_TICKETS, {"show": event_date_id, "seats": seat_ids, "now": now})
+    return {seat_id: bool(expired) for seat_id, expired in rows.all()}
 
 
 _QUANTITY = sa.bindparam("wanted")  # bind names must differ from column names in an UPDATE
