@@ -30,11 +30,13 @@ from ticketbooth.errors import (
 from ticketbooth.ratelimit import RateLimited, count_ip, count_user, limit_ip, limit_user
 
 _KEY_PATTERN, _KEY_MAX_LENGTH = r"^[\x21-\x7e]+$", 128  # printable ASCII, no spaces
+_KEY_HEADER, _LEGACY_KEY_HEADER = "Idempotency-Key", "X-Idempotency-Key"
+_IP_RULE, _USER_RULE = "bookings_ip", "bookings_user"
 
 IdempotencyKey = Annotated[
     str | None,
     Header(
-        alias="Idempotency-Key",
+        alias=_KEY_HEADER,
         min_length=1,
         max_length=_KEY_MAX_LENGTH,
         pattern=_KEY_PATTERN,
@@ -43,7 +45,7 @@ IdempotencyKey = Annotated[
 ]
 LegacyIdempotencyKey = Annotated[
     str | None,
-    Header(alias="X-Idempotency-Key", min_length=1, max_length=_KEY_MAX_LENGTH, pattern=_KEY_PATTERN,
+    Header(alias=_LEGACY_KEY_HEADER, min_length=1, max_length=_KEY_MAX_LENGTH, pattern=_KEY_PATTERN,
            description="Older spelling of Idempotency-Key."),
 ]
 _well_formed_key = re.compile(_KEY_PATTERN).fullmatch
@@ -69,12 +71,12 @@ class BookingRoute(APIRoute):
             body = await _well_formed_booking(request)
             if body is None:
                 return await declared(request)
-            await count_ip(request, "bookings_ip")
+            await count_ip(request, _IP_RULE)
             user = await authenticate(request)
-            await count_user(request, "bookings_user", user)
+            await count_user(request, _USER_RULE, user)
             headers = request.headers
-            booked = await create_booking(request, body, user, headers.get("idempotency-key"),
-                                          headers.get("x-idempotency-key"))
+            booked = await create_booking(request, body, user, headers.get(_KEY_HEADER),
+                                          headers.get(_LEGACY_KEY_HEADER))
             return Response(response_model.dump_json(response_model.validate_python(booked), by_alias=True),
                             status_code=self.status_code, media_type="application/json")
 
@@ -84,7 +86,7 @@ class BookingRoute(APIRoute):
 async def _well_formed_booking(request: Request) -> BookingRequest | None:
     """The body as a BookingRequest when the request would pass the declared route's validation, else None."""
     headers = request.headers
-    for name in ("idempotency-key", "x-idempotency-key"):
+    for name in (_KEY_HEADER, _LEGACY_KEY_HEADER):
         key = headers.get(name)
         if key is not None and (len(key) > _KEY_MAX_LENGTH or not _well_formed_key(key)):
             return None
@@ -121,7 +123,7 @@ router = APIRouter(prefix="/api", tags=["booking"], route_class=BookingRoute)
         RateLimited,
     ),
     summary="Book GA tickets (`tiers`) or specific seats (`seats`): all or nothing",
-    dependencies=[limit_ip("bookings_ip"), limit_user("bookings_user")],
+    dependencies=[limit_ip(_IP_RULE), limit_user(_USER_RULE)],
 )
 async def create_booking(
     request: Request,
