@@ -241,16 +241,24 @@ async def _insert_seated_orders(
     conn: AsyncConnection, event_date_id: int, group: list[GroupedOrder], now: datetime
 ) -> dict[GroupedOrder, tuple[int, list[sa.Row]] | Exception]:
     wanted = Counter(t["seat_id"] for g in group for t in g.tickets)
-    order_ids = await repository.insert_orders(conn, [{**g.order, "created_at": now} for g in group])
-    rows = [{**t, "order_id": order_id, "created_at": now} for g, order_id in zip(group, order_ids) for t in g.tickets]
-    rows.sort(key=lambda r: r["seat_id"])  # one lock order across concurrent groups: no deadlock
-    issued = await repository.insert_free_seat_tickets(conn, rows)
+    one_statement = conn.dialect.name == "postgresql"
+    if one_statement:  # the change row too
+        order_ids, issued = await repository.book_seat_orders(
+            conn, event_date_id=event_date_id, event_id=group[0].tickets[0]["event_id"],
+            orders=[g.order for g in group], tickets=[g.tickets for g in group], change_kind=SOLD, now=now,
+        )
+    else:
+        order_ids = await repository.insert_orders(conn, [{**g.order, "created_at": now} for g in group])
+        rows = [{**t, "order_id": order_id, "created_at": now}
+                for g, order_id in zip(group, order_ids) for t in g.tickets]
+        rows.sort(key=lambda r: r["seat_id"])  # one lock order across concurrent groups: no deadlock
+        issued = await repository.insert_free_seat_tickets(conn, rows)
     got = Counter(r.order_id for r in issued)
     short = {order_id for g, order_id in zip(group, order_ids) if got[order_id] < len(g.tickets)}
     if short:
         await repository.delete_orders(conn, sorted(short))
     sold = sorted(r.seat_id for r in issued if r.order_id not in short)
-    if sold:
+    if sold and not one_statement:
         await record_change(conn, event_date_id=event_date_id, kind=SOLD, seat_ids=sold, now=now)
     booked = _by_order(order_ids, [r for r in issued if r.order_id not in short])
     outcome: dict[GroupedOrder, tuple[int, list[sa.Row]] | Exception] = {}

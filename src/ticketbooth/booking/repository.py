@@ -231,3 +231,69 @@ async def book_ga_group(
         "ticket_names": [t["to_name"] for rows in tickets for t in rows],
     })).all()
     return issued or None
+
+
+# PostgreSQL: the orders of a seat group and their tickets in one statement, with the change-log row (what
+# _write_seated_group otherwise sends as three). Tickets go in in seat order, skipping seats taken meanwhile, as
+# insert_free_seat_tickets does; the caller deletes the orders left short in the same transaction. The change row
+# lists every seat inserted here, including those of orders deleted afterwards: listeners re-read the current state
+# of the seats a change names (live/service.py), so the log stays a list of seats to look at again.
+_BOOK_SEAT_ORDERS = sa.text("""
+WITH numbered AS (
+    SELECT nextval(pg_get_serial_sequence('"order"', 'id')) AS id, o.*
+      FROM unnest(CAST(:user_ids AS integer[]), CAST(:customer_names AS text[]), CAST(:total_tickets AS integer[]),
+                  CAST(:amounts AS bigint[]), CAST(:payment_sources AS text[]), CAST(:idempotency_keys AS text[]),
+                  CAST(:request_hashes AS text[])) WITH ORDINALITY
+           AS o(user_id, customer_name, total_tickets, amount_cents, payment_source, idempotency_key,
+                request_hash, ord)
+), orders AS (
+    INSERT INTO "order" (id, user_id, event_date_id, customer_name, total_tickets, amount_cents, payment_source,
+                         idempotency_key, request_hash, created_at)
+    SELECT id, user_id, :show, customer_name, total_tickets, amount_cents, payment_source, idempotency_key,
+           request_hash, :now
+      FROM numbered
+), tickets AS (
+    INSERT INTO ticket (order_id, user_id, event_id, event_date_id, ticket_type_id, seat_id, price_cents, to_name,
+                        created_at)
+    SELECT numbered.id, numbered.user_id, :event, :show, t.ticket_type_id, t.seat_id, t.price_cents, t.to_name, :now
+      FROM unnest(CAST(:ticket_orders AS bigint[]), CAST(:ticket_tiers AS integer[]), CAST(:ticket_seats AS integer[]),
+                  CAST(:ticket_prices AS integer[]), CAST(:ticket_names AS text[]))
+           AS t(ord, ticket_type_id, seat_id, price_cents, to_name)
+      JOIN numbered ON numbered.ord = t.ord
+     ORDER BY t.seat_id
+    ON CONFLICT (event_date_id, seat_id) DO NOTHING
+    RETURNING id, order_id, ticket_type_id, seat_id
+), change AS (
+    INSERT INTO availability_change (event_date_id, kind, seat_ids, created_at)
+    SELECT :show, :sold, (SELECT CAST(json_agg(seat_id ORDER BY seat_id) AS text) FROM tickets), :now
+     WHERE EXISTS (SELECT 1 FROM tickets)
+)
+SELECT numbered.ord, numbered.id AS order_id, tickets.id, tickets.ticket_type_id, tickets.seat_id
+  FROM numbered LEFT JOIN tickets ON tickets.order_id = numbered.id
+ ORDER BY numbered.ord, tickets.id
+""")
+
+
+async def book_seat_orders(
+    conn: AsyncConnection, *, event_date_id: int, event_id: int, orders: list[dict], tickets: list[list[dict]],
+    change_kind: str, now: datetime,
+) -> tuple[list[int], list[sa.Row]]:
+    """PostgreSQL, inside the group's transaction: insert the orders and the tickets whose seats are free. The
+    order ids in the order of `orders`, and the issued tickets as (id, order_id, ticket_type_id, seat_id)."""
+    rows = (await conn.execute(_BOOK_SEAT_ORDERS, {
+        "show": event_date_id, "event": event_id, "sold": change_kind, "now": now,
+        "user_ids": [o["user_id"] for o in orders], "customer_names": [o["customer_name"] for o in orders],
+        "total_tickets": [o["total_tickets"] for o in orders], "amounts": [o["amount_cents"] for o in orders],
+        "payment_sources": [o["payment_source"] for o in orders],
+        "idempotency_keys": [o["idempotency_key"] for o in orders],
+        "request_hashes": [o["request_hash"] for o in orders],
+        "ticket_orders": [ord_ for ord_, rows in enumerate(tickets, 1) for _ in rows],
+        "ticket_tiers": [t["ticket_type_id"] for rows in tickets for t in rows],
+        "ticket_seats": [t["seat_id"] for rows in tickets for t in rows],
+        "ticket_prices": [t["price_cents"] for rows in tickets for t in rows],
+        "ticket_names": [t["to_name"] for rows in tickets for t in rows],
+    })).all()
+    order_ids = [0] * len(orders)
+    for row in rows:
+        order_ids[row.ord - 1] = row.order_id
+    return order_ids, [row for row in rows if row.id is not None]
