@@ -153,6 +153,45 @@ async def take_ga_inventory(conn: AsyncConnection, *, event_date_id: int, ticket
     return result.rowcount == 1
 
 
+def _group_orders(only_if: str = "") -> str:
+    """The CTEs a one-statement group shares: `numbered`, the group's orders from the arrays with their ids drawn
+    from the sequence (so each ticket row can name its order) and their 1-based position `ord`, and `orders`,
+    their INSERT."""
+    return f"""numbered AS (
+    SELECT nextval(pg_get_serial_sequence('"order"', 'id')) AS id, o.*
+      FROM unnest(CAST(:user_ids AS integer[]), CAST(:customer_names AS text[]), CAST(:total_tickets AS integer[]),
+                  CAST(:amounts AS bigint[]), CAST(:payment_sources AS text[]), CAST(:idempotency_keys AS text[]),
+                  CAST(:request_hashes AS text[])) WITH ORDINALITY
+           AS o(user_id, customer_name, total_tickets, amount_cents, payment_source, idempotency_key,
+                request_hash, ord)
+     {only_if}
+), orders AS (
+    INSERT INTO "order" (id, user_id, event_date_id, customer_name, total_tickets, amount_cents, payment_source,
+                         idempotency_key, request_hash, created_at)
+    SELECT id, user_id, :show, customer_name, total_tickets, amount_cents, payment_source, idempotency_key,
+           request_hash, :now
+      FROM numbered
+)"""
+
+
+def _group_arrays(
+    event_date_id: int, event_id: int, orders: list[dict], tickets: list[list[dict]], change_kind: str, now: datetime
+) -> dict:
+    """The bind parameters a one-statement group shares: the show, the orders and their tickets as arrays."""
+    return {
+        "show": event_date_id, "event": event_id, "sold": change_kind, "now": now,
+        "user_ids": [o["user_id"] for o in orders], "customer_names": [o["customer_name"] for o in orders],
+        "total_tickets": [o["total_tickets"] for o in orders], "amounts": [o["amount_cents"] for o in orders],
+        "payment_sources": [o["payment_source"] for o in orders],
+        "idempotency_keys": [o["idempotency_key"] for o in orders],
+        "request_hashes": [o["request_hash"] for o in orders],
+        "ticket_orders": [ord_ for ord_, rows in enumerate(tickets, 1) for _ in rows],
+        "ticket_tiers": [t["ticket_type_id"] for rows in tickets for t in rows],
+        "ticket_prices": [t["price_cents"] for rows in tickets for t in rows],
+        "ticket_names": [t["to_name"] for rows in tickets for t in rows],
+    }
+
+
 # PostgreSQL: a whole GA group as one statement, which is its own transaction (autocommit): one round trip
 # instead of BEGIN, three INSERTs, the UPDATE and COMMIT, so a group spends no time waiting for turns of the
 # event loop while it holds the tier rows. The text is the same for every group (its rows come as arrays), so
@@ -160,7 +199,7 @@ async def take_ga_inventory(conn: AsyncConnection, *, event_date_id: int, ticket
 # and `fits` reads them after the lock, as the conditional UPDATE would: when any tier has too few left,
 # nothing is written and no row comes back. Order ids are drawn from the sequence beforehand so each ticket
 # row can name its order; tickets are inserted in the order given, so their ids ascend in that order.
-_BOOK_GA_GROUP = sa.text("""
+_BOOK_GA_GROUP = sa.text(f"""
 WITH wanted AS (
     SELECT w.tier, w.qty FROM unnest(CAST(:tiers AS integer[]), CAST(:quantities AS integer[])) AS w(tier, qty)
 ), locked AS (
@@ -175,21 +214,7 @@ WITH wanted AS (
     UPDATE event_date_has_ticket_type AS i SET remaining_tickets = i.remaining_tickets - wanted.qty
       FROM wanted
      WHERE i.event_date_id = :show AND i.ticket_type_id = wanted.tier AND (SELECT ok FROM fits)
-), numbered AS (
-    SELECT nextval(pg_get_serial_sequence('"order"', 'id')) AS id, o.*
-      FROM unnest(CAST(:user_ids AS integer[]), CAST(:customer_names AS text[]), CAST(:total_tickets AS integer[]),
-                  CAST(:amounts AS bigint[]), CAST(:payment_sources AS text[]), CAST(:idempotency_keys AS text[]),
-                  CAST(:request_hashes AS text[])) WITH ORDINALITY
-           AS o(user_id, customer_name, total_tickets, amount_cents, payment_source, idempotency_key,
-                request_hash, ord)
-     WHERE (SELECT ok FROM fits)
-), orders AS (
-    INSERT INTO "order" (id, user_id, event_date_id, customer_name, total_tickets, amount_cents, payment_source,
-                         idempotency_key, request_hash, created_at)
-    SELECT id, user_id, :show, customer_name, total_tickets, amount_cents, payment_source, idempotency_key,
-           request_hash, :now
-      FROM numbered
-), tickets AS (
+), {_group_orders("WHERE (SELECT ok FROM fits)")}, tickets AS (
     INSERT INTO ticket (order_id, user_id, event_id, event_date_id, ticket_type_id, price_cents, to_name, created_at)
     SELECT numbered.id, numbered.user_id, :event, :show, t.ticket_type_id, t.price_cents, t.to_name, :now
       FROM unnest(CAST(:ticket_orders AS bigint[]), CAST(:ticket_tiers AS integer[]),
@@ -218,17 +243,8 @@ async def book_ga_group(
     totals = Counter(t["ticket_type_id"] for rows in tickets for t in rows)
     tiers = sorted(totals)
     issued = (await conn.execute(_BOOK_GA_GROUP, {
-        "show": event_date_id, "event": event_id, "sold": change_kind, "now": now,
+        **_group_arrays(event_date_id, event_id, orders, tickets, change_kind, now),
         "tiers": tiers, "quantities": [totals[tier] for tier in tiers],
-        "user_ids": [o["user_id"] for o in orders], "customer_names": [o["customer_name"] for o in orders],
-        "total_tickets": [o["total_tickets"] for o in orders], "amounts": [o["amount_cents"] for o in orders],
-        "payment_sources": [o["payment_source"] for o in orders],
-        "idempotency_keys": [o["idempotency_key"] for o in orders],
-        "request_hashes": [o["request_hash"] for o in orders],
-        "ticket_orders": [ord_ for ord_, rows in enumerate(tickets, 1) for _ in rows],
-        "ticket_tiers": [t["ticket_type_id"] for rows in tickets for t in rows],
-        "ticket_prices": [t["price_cents"] for rows in tickets for t in rows],
-        "ticket_names": [t["to_name"] for rows in tickets for t in rows],
     })).all()
     return issued or None
 
@@ -238,21 +254,8 @@ async def book_ga_group(
 # insert_free_seat_tickets does; the caller deletes the orders left short in the same transaction. The change row
 # lists every seat inserted here, including those of orders deleted afterwards: listeners re-read the current state
 # of the seats a change names (live/service.py), so the log stays a list of seats to look at again.
-_BOOK_SEAT_ORDERS = sa.text("""
-WITH numbered AS (
-    SELECT nextval(pg_get_serial_sequence('"order"', 'id')) AS id, o.*
-      FROM unnest(CAST(:user_ids AS integer[]), CAST(:customer_names AS text[]), CAST(:total_tickets AS integer[]),
-                  CAST(:amounts AS bigint[]), CAST(:payment_sources AS text[]), CAST(:idempotency_keys AS text[]),
-                  CAST(:request_hashes AS text[])) WITH ORDINALITY
-           AS o(user_id, customer_name, total_tickets, amount_cents, payment_source, idempotency_key,
-                request_hash, ord)
-), orders AS (
-    INSERT INTO "order" (id, user_id, event_date_id, customer_name, total_tickets, amount_cents, payment_source,
-                         idempotency_key, request_hash, created_at)
-    SELECT id, user_id, :show, customer_name, total_tickets, amount_cents, payment_source, idempotency_key,
-           request_hash, :now
-      FROM numbered
-), tickets AS (
+_BOOK_SEAT_ORDERS = sa.text(f"""
+WITH {_group_orders()}, tickets AS (
     INSERT INTO ticket (order_id, user_id, event_id, event_date_id, ticket_type_id, seat_id, price_cents, to_name,
                         created_at)
     SELECT numbered.id, numbered.user_id, :event, :show, t.ticket_type_id, t.seat_id, t.price_cents, t.to_name, :now
@@ -281,17 +284,8 @@ async def book_seat_orders(
     """PostgreSQL, inside the group's transaction: insert the orders and the tickets whose seats are free. The
     order ids in the order of `orders`, and the issued tickets as (id, order_id, ticket_type_id, seat_id)."""
     rows = (await conn.execute(_BOOK_SEAT_ORDERS, {
-        "show": event_date_id, "event": event_id, "sold": change_kind, "now": now,
-        "user_ids": [o["user_id"] for o in orders], "customer_names": [o["customer_name"] for o in orders],
-        "total_tickets": [o["total_tickets"] for o in orders], "amounts": [o["amount_cents"] for o in orders],
-        "payment_sources": [o["payment_source"] for o in orders],
-        "idempotency_keys": [o["idempotency_key"] for o in orders],
-        "request_hashes": [o["request_hash"] for o in orders],
-        "ticket_orders": [ord_ for ord_, rows in enumerate(tickets, 1) for _ in rows],
-        "ticket_tiers": [t["ticket_type_id"] for rows in tickets for t in rows],
+        **_group_arrays(event_date_id, event_id, orders, tickets, change_kind, now),
         "ticket_seats": [t["seat_id"] for rows in tickets for t in rows],
-        "ticket_prices": [t["price_cents"] for rows in tickets for t in rows],
-        "ticket_names": [t["to_name"] for rows in tickets for t in rows],
     })).all()
     order_ids = [0] * len(orders)
     for row in rows:
