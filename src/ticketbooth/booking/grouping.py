@@ -257,9 +257,9 @@ async def _insert_seated_orders(
     short = {order_id for g, order_id in zip(group, order_ids) if got[order_id] < len(g.tickets)}
     if short:
         await repository.delete_orders(conn, sorted(short))
-    sold = sorted(r.seat_id for r in issued if r.order_id not in short)
-    if sold and not one_statement:
-        await record_change(conn, event_date_id=event_date_id, kind=SOLD, seat_ids=sold, now=now)
+    if not one_statement:
+        if sold := sorted(r.seat_id for r in issued if r.order_id not in short):
+            await record_change(conn, event_date_id=event_date_id, kind=SOLD, seat_ids=sold, now=now)
     booked = _by_order(order_ids, [r for r in issued if r.order_id not in short])
     outcome: dict[GroupedOrder, tuple[int, list[sa.Row]] | Exception] = {}
     for g, order_id, result in zip(group, order_ids, booked):

@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ticketbooth.db.tables import (
@@ -115,8 +115,8 @@ async def seat_tickets(conn: AsyncConnection, event_date_id: int, seat_ids: list
 _QUANTITY = sa.bindparam("wanted")  # bind names must differ from column names in an UPDATE
 # Seat tickets of a group: a seat sold or held already is skipped rather than failing the statement.
 # (MariaDB's IGNORE would also skip other errors; the rows were validated and priced from the database.)
+# PostgreSQL does this inside book_seat_orders.
 _INSERT_FREE_SEATS = {
-    "postgresql": postgresql.insert(ticket).on_conflict_do_nothing(index_elements=["event_date_id", "seat_id"]),
     "sqlite": sqlite.insert(ticket).on_conflict_do_nothing(index_elements=["event_date_id", "seat_id"]),
     "mysql": sa.insert(ticket).prefix_with("IGNORE"),
 }
