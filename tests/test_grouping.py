@@ -1,13 +1,22 @@
-"""Group commit (booking/grouping.py) against the real database: a group is all or nothing, on every backend.
+"""Group commit (booking/grouping.py) against the real database: a GA group is all or nothing, a seat group refuses
+exactly the orders wanting a seat someone got, on every backend.
 
-On PostgreSQL a GA group is one statement (repository.book_ga_group); elsewhere it is a transaction of several.
+On PostgreSQL a group is one statement (repository.book_ga_group, book_seat_group); elsewhere it is a transaction
+of several.
 """
 
 import asyncio
+from collections import Counter
+
+import sqlalchemy as sa
+from sqlalchemy import event
 
 from ticketbooth.booking.grouping import BookAlone, GroupBooker, TierSoldOut
 from ticketbooth.config import Settings
+from ticketbooth.db import tables as t
 from ticketbooth.db.database import Database
+from ticketbooth.errors import SeatAlreadyTaken
+from ticketbooth.kit import utcnow
 
 from tests.support.factories import tickets_of_show, tier_counts
 
@@ -24,20 +33,51 @@ def _order(user_id: int, show, tiers: dict[int, int], prices: dict[int, int], ke
     return order, tickets
 
 
-def _book_together(database, show, orders) -> list:
+def _seat_order(user_id: int, show, seat_ids: list[int], price: int = 2500):
+    tickets = [
+        {"ticket_type_id": 3, "seat_id": seat_id, "price_cents": price, "user_id": user_id, "event_id": show.event_id,
+         "event_date_id": show.id, "to_name": "Grouped"}
+        for seat_id in seat_ids
+    ]
+    order = {"user_id": user_id, "event_date_id": show.id, "customer_name": "Grouped", "payment_source": "card",
+             "total_tickets": len(tickets), "amount_cents": price * len(tickets), "idempotency_key": None,
+             "request_hash": None}
+    return order, tickets
+
+
+def _sell(conn, order: dict, tickets: list[dict]) -> int:
+    """Sell an order the way another process would, in the caller's transaction."""
+    now = utcnow()
+    order_id = conn.execute(sa.insert(t.order).values(**order, created_at=now)).inserted_primary_key[0]
+    conn.execute(sa.insert(t.ticket), [{**ticket, "order_id": order_id, "created_at": now} for ticket in tickets])
+    return order_id
+
+
+def _book_together(database, show, orders, *, meanwhile=None, counts: Counter | None = None) -> list:
     """Book `orders` through one GroupBooker: all are queued before its first group starts, so they go as one
-    group. Each outcome is (order id, tickets) or the exception the order got."""
+    group. Each outcome is (order id, tickets) or the exception the order got. `meanwhile` is awaited while the
+    group is being booked; `counts` counts the statements the booker sent."""
 
     async def main():
         db = Database(Settings(database_url=database.async_url))
+        if counts is not None:
+            event.listen(db.engine.sync_engine, "before_cursor_execute",
+                         lambda *_a: counts.update(["statements"]))
         booker = GroupBooker(db, max_orders=50)
         try:
-            return await asyncio.gather(*(booker.book(show.id, o, ts) for o, ts in orders), return_exceptions=True)
+            booking = asyncio.gather(*(booker.book(show.id, o, ts) for o, ts in orders), return_exceptions=True)
+            if meanwhile is not None:
+                await meanwhile()
+            return await booking
         finally:
             await booker.close()
             await db.dispose()
 
     return asyncio.run(main())
+
+
+def _seats_sold(database, show) -> dict[int, int]:
+    return {ticket.seat_id: ticket.order_id for ticket in tickets_of_show(database, show.id)}
 
 
 def test_a_group_with_one_tier_short_writes_nothing_and_those_that_fit_go_together(database, factory):
@@ -84,3 +124,89 @@ def test_after_a_short_group_orders_too_big_for_what_is_left_are_refused_from_on
     assert isinstance(outcomes[0], TierSoldOut) and outcomes[0].ticket_type_id == 3
     assert [len(tickets) for _, tickets in outcomes[1:]] == [2, 1]
     assert tier_counts(database, show.id) == {3: (3, 0, 3)}
+
+
+def test_a_seat_group_refuses_only_the_orders_wanting_a_sold_seat(database, factory):
+    show = factory.seated_show(rows=1, per_row=6)
+    user = factory.user()
+    seats = show.seat_ids
+    with database.engine.begin() as conn:
+        earlier = _sell(conn, *_seat_order(user.id, show, [seats[1]]))
+    orders = [_seat_order(user.id, show, [seats[0], seats[1]]), _seat_order(user.id, show, [seats[2], seats[3]]),
+              _seat_order(user.id, show, [seats[4]])]
+    counts: Counter = Counter()
+
+    outcomes = _book_together(database, show, orders, counts=counts)
+
+    assert isinstance(outcomes[0], SeatAlreadyTaken)
+    (second, second_tickets), (third, third_tickets) = outcomes[1:]
+    assert [ticket.seat_id for ticket in second_tickets] == seats[2:4]
+    assert [ticket.seat_id for ticket in third_tickets] == [seats[4]]
+    assert _seats_sold(database, show) == {seats[1]: earlier, seats[2]: second, seats[3]: second, seats[4]: third}
+    if database.backend == "postgresql":  # the whole group is one statement: no separate read, no BEGIN/COMMIT
+        assert counts == {"statements": 1}
+
+
+def test_orders_of_one_group_wanting_the_same_seat_the_first_gets_it_the_other_is_refused(database, factory):
+    show = factory.seated_show(rows=1, per_row=6)
+    user = factory.user()
+    seats = show.seat_ids
+    orders = [_seat_order(user.id, show, [seats[0], seats[1]]), _seat_order(user.id, show, [seats[1], seats[2]]),
+              _seat_order(user.id, show, [seats[3]])]
+
+    outcomes = _book_together(database, show, orders)
+
+    first, _ = outcomes[0]
+    assert isinstance(outcomes[1], SeatAlreadyTaken)
+    third, _ = outcomes[2]
+    assert _seats_sold(database, show) == {seats[0]: first, seats[1]: first, seats[3]: third}
+
+
+def test_a_seat_sold_by_a_concurrent_transaction_refuses_only_the_order_wanting_it(database, factory):
+    """The other transaction commits while the group is being booked: on PostgreSQL the group's statement read
+    the seat as free and then fails on the unique constraint as a whole, on MariaDB its insert skips the seat
+    and the order left short is deleted, on SQLite the group waits for the write lock and its read sees the seat
+    sold. Everywhere, only the order wanting that seat is refused."""
+    show = factory.seated_show(rows=1, per_row=6)
+    user = factory.user()
+    seats = show.seat_ids
+    orders = [_seat_order(user.id, show, [seats[0], seats[1]]), _seat_order(user.id, show, [seats[2], seats[3]]),
+              _seat_order(user.id, show, [seats[4]])]
+    with database.engine.connect() as other:
+        other.begin()
+        other_order = _sell(other, *_seat_order(user.id, show, [seats[3]]))
+
+        async def commit_the_other_sale():
+            await asyncio.sleep(0.5)  # the group is waiting for the seat's row lock (SQLite: the write lock)
+            await asyncio.to_thread(other.commit)
+
+        outcomes = _book_together(database, show, orders, meanwhile=commit_the_other_sale)
+
+    assert isinstance(outcomes[1], SeatAlreadyTaken)
+    (first, _), (third, _) = outcomes[0], outcomes[2]
+    assert _seats_sold(database, show) == {seats[0]: first, seats[1]: first, seats[3]: other_order, seats[4]: third}
+    with database.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(t.order)
+                            .where(t.order.c.event_date_id == show.id)).scalar_one() == 3
+
+
+def test_an_order_is_not_refused_for_a_seat_that_only_a_refused_order_wanted(database, factory):
+    """The first order loses a seat to another transaction that commits meanwhile; the second order wants a seat of
+    the first one: it must be booked, since nobody got that seat."""
+    show = factory.seated_show(rows=1, per_row=6)
+    user = factory.user()
+    seats = show.seat_ids
+    orders = [_seat_order(user.id, show, [seats[0], seats[1]]), _seat_order(user.id, show, [seats[1], seats[2]])]
+    with database.engine.connect() as other:
+        other.begin()
+        other_order = _sell(other, *_seat_order(user.id, show, [seats[0]]))
+
+        async def commit_the_other_sale():
+            await asyncio.sleep(0.5)
+            await asyncio.to_thread(other.commit)
+
+        outcomes = _book_together(database, show, orders, meanwhile=commit_the_other_sale)
+
+    assert isinstance(outcomes[0], SeatAlreadyTaken)
+    second, _ = outcomes[1]
+    assert _seats_sold(database, show) == {seats[0]: other_order, seats[1]: second, seats[2]: second}

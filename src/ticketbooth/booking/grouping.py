@@ -5,17 +5,19 @@ from its UPDATE until its COMMIT is on disk. One order per transaction caps a sh
 window (PostgreSQL alone: ~1,400 bookings/s at 64 clients), and costs every order a COMMIT and its round
 trips. So while a transaction for a show is in flight in this process, new orders for that show queue, and
 then go together: one INSERT of all the orders and one of all their tickets, then, for GA, one conditional
-UPDATE per tier for the group's total (`remaining >= total`), and one COMMIT. On PostgreSQL a GA group is a
-single statement that is its own transaction (repository.book_ga_group): one round trip while the tier is locked.
+UPDATE per tier for the group's total (`remaining >= total`), and one COMMIT. On PostgreSQL a group is a
+single statement that is its own transaction (repository.book_ga_group, book_seat_group): one round trip, and
+for GA the tier stays locked only while it runs.
 
 Every order still gets its own, exact answer. A GA group is all-or-nothing: when one order breaks a constraint
 (a reused Idempotency-Key), it is rolled back and each of its orders is booked on its own, exactly as without
 grouping; when it does not fit (the tier is nearly sold out), one read of what is left decides which orders
 go together once more, which alone, and which are refused because they cannot fit even alone. In a seat
-group, an order wanting a seat that a read inside the transaction finds sold or held is refused without being
-written; for the others the unique constraint on (show, seat) decides seat by seat, and an order that missed a
-seat is deleted again inside the transaction; if the seat it missed was wanted by another order of the group, it
-is decided again on its own, so it is refused only for a seat that someone actually got.
+group, no two orders want the same seat (a later one waits for the next group); an order wanting a seat that a
+read inside the transaction finds sold or held is refused without being written; for the others the unique
+constraint on (show, seat) decides seat by seat, and an order that missed a seat taken meanwhile by another
+transaction is deleted again inside it (on PostgreSQL the one statement fails as a whole instead, and the group
+goes as a transaction), so an order is refused only for a seat that someone actually got.
 Nothing about inventory lives in memory: an order waits here only until the transaction that books it starts,
 and a first order never waits at all (a group forms only behind a transaction already in flight).
 """
@@ -97,10 +99,6 @@ class GroupBooker:
         # The group goes on without a caller who stops waiting: a committed order is found by its key on retry.
         return await asyncio.shield(pending.answer)
 
-    def _one_statement(self, group: list[GroupedOrder]) -> bool:
-        """Whether the group is booked by one statement (repository.book_ga_group)."""
-        return self._db.dialect == "postgresql" and not group[0].seated
-
     async def _drain(self, event_date_id: int) -> None:
         queue = self._queues[event_date_id]
         try:
@@ -108,6 +106,9 @@ class GroupBooker:
             while queue:
                 group = queue[:limit]
                 del queue[:limit]
+                if group[0].seated:
+                    group, later = _seat_disjoint(group)
+                    queue[:0] = later
                 await self._book_group(event_date_id, group)
         finally:
             self._draining.discard(event_date_id)
@@ -137,8 +138,16 @@ class GroupBooker:
 
     async def _attempt(self, event_date_id: int, group: list[GroupedOrder]) -> list | BaseException:
         try:
-            if self._one_statement(group):
+            if self._db.dialect == "postgresql" and not group[0].seated:
                 return await self._db.run_statement(lambda conn: _book_ga_group(conn, event_date_id, group, utcnow()))
+            if self._db.dialect == "postgresql":
+                try:
+                    booked = await self._db.run_statement(lambda conn: _book_seat_group(conn, event_date_id, group,
+                                                                                         utcnow()))
+                    if booked is not None:
+                        return booked
+                except IntegrityError:  # a seat taken by a concurrent transaction meanwhile, or a reused key
+                    pass  # nothing was written: the group goes as a transaction, which decides seat by seat
             return await self._db.run_transaction(lambda conn: _write_group(conn, event_date_id, group, utcnow()))
         except Exception as exc:
             return exc
@@ -216,6 +225,37 @@ async def _book_ga_group(
     return _by_order(order_ids, issued)
 
 
+def _seat_disjoint(group: list[GroupedOrder]) -> tuple[list[GroupedOrder], list[GroupedOrder]]:
+    """The orders of a seat group that want no seat an earlier order of it wants, and the others, which wait for
+    the next group: there they are refused from its read if the earlier order got the seat, booked otherwise."""
+    claimed: set[int] = set()
+    disjoint, later = [], []
+    for g in group:
+        seats = {t["seat_id"] for t in g.tickets}
+        if claimed.isdisjoint(seats):
+            claimed |= seats
+            disjoint.append(g)
+        else:
+            later.append(g)
+    return disjoint, later
+
+
+async def _book_seat_group(
+    conn: AsyncConnection, event_date_id: int, group: list[GroupedOrder], now: datetime
+) -> list[tuple[int, list[sa.Row]] | Exception] | None:
+    """PostgreSQL: a seat group whose orders want distinct seats, in one statement (repository.book_seat_group);
+    None when it must be a transaction (an expired hold is to be freed)."""
+    booked = await repository.book_seat_group(
+        conn, event_date_id=event_date_id, event_id=group[0].tickets[0]["event_id"], orders=[g.order for g in group],
+        tickets=[g.tickets for g in group], change_kind=SOLD, now=now,
+    )
+    if booked is None:
+        return None
+    order_ids, issued = booked
+    by_order = dict(_by_order([i for i in order_ids if i is not None], issued))
+    return [SeatAlreadyTaken() if order_id is None else (order_id, by_order[order_id]) for order_id in order_ids]
+
+
 async def _write_seated_group(
     conn: AsyncConnection, event_date_id: int, group: list[GroupedOrder], now: datetime
 ) -> list[tuple[int, list[sa.Row]] | Exception]:
@@ -240,7 +280,6 @@ async def _write_seated_group(
 async def _insert_seated_orders(
     conn: AsyncConnection, event_date_id: int, group: list[GroupedOrder], now: datetime
 ) -> dict[GroupedOrder, tuple[int, list[sa.Row]] | Exception]:
-    wanted = Counter(t["seat_id"] for g in group for t in g.tickets)
     one_statement = conn.dialect.name == "postgresql"
     if one_statement:  # the change row too
         order_ids, issued = await repository.book_seat_orders(
@@ -261,16 +300,9 @@ async def _insert_seated_orders(
         if sold := sorted(r.seat_id for r in issued if r.order_id not in short):
             await record_change(conn, event_date_id=event_date_id, kind=SOLD, seat_ids=sold, now=now)
     booked = _by_order(order_ids, [r for r in issued if r.order_id not in short])
-    outcome: dict[GroupedOrder, tuple[int, list[sa.Row]] | Exception] = {}
-    for g, order_id, result in zip(group, order_ids, booked):
-        if order_id not in short:
-            outcome[g] = result
-        elif any(wanted[t["seat_id"]] > 1 for t in g.tickets):
-            # It may have lost a seat to another order of this group that failed too: decide it on its own.
-            outcome[g] = BookAlone()
-        else:
-            outcome[g] = SeatAlreadyTaken()  # its missing seat was sold or held meanwhile
-    return outcome
+    # No two orders of a group want the same seat (_seat_disjoint): a missing seat was sold or held meanwhile.
+    return {g: SeatAlreadyTaken() if order_id in short else result
+            for g, order_id, result in zip(group, order_ids, booked)}
 
 
 def _by_order(order_ids: list[int], issued: list[sa.Row]) -> list[tuple[int, list[sa.Row]]]:

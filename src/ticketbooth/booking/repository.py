@@ -249,13 +249,10 @@ async def book_ga_group(
     return issued or None
 
 
-# PostgreSQL: the orders of a seat group and their tickets in one statement, with the change-log row (what
-# _write_seated_group otherwise sends as three). Tickets go in in seat order, skipping seats taken meanwhile, as
-# insert_free_seat_tickets does; the caller deletes the orders left short in the same transaction. The change row
-# lists every seat inserted here, including those of orders deleted afterwards: listeners re-read the current state
-# of the seats a change names (live/service.py), so the log stays a list of seats to look at again.
-_BOOK_SEAT_ORDERS = sa.text(f"""
-WITH {_group_orders()}, tickets AS (
+# PostgreSQL: the tickets of a seat group's orders and the change-log row, as CTEs after _group_orders. Tickets go in
+# in seat order, so concurrent groups wait for each other's seats in one order (no deadlock).
+def _seat_tickets_and_change(on_conflict: str) -> str:
+    return f"""tickets AS (
     INSERT INTO ticket (order_id, user_id, event_id, event_date_id, ticket_type_id, seat_id, price_cents, to_name,
                         created_at)
     SELECT numbered.id, numbered.user_id, :event, :show, t.ticket_type_id, t.seat_id, t.price_cents, t.to_name, :now
@@ -264,13 +261,75 @@ WITH {_group_orders()}, tickets AS (
            AS t(ord, ticket_type_id, seat_id, price_cents, to_name)
       JOIN numbered ON numbered.ord = t.ord
      ORDER BY t.seat_id
-    ON CONFLICT (event_date_id, seat_id) DO NOTHING
+    {on_conflict}
     RETURNING id, order_id, ticket_type_id, seat_id
 ), change AS (
     INSERT INTO availability_change (event_date_id, kind, seat_ids, created_at)
     SELECT :show, :sold, (SELECT CAST(json_agg(seat_id ORDER BY seat_id) AS text) FROM tickets), :now
      WHERE EXISTS (SELECT 1 FROM tickets)
-)
+)"""
+
+
+# PostgreSQL: a whole seat group as one statement, which is its own transaction (autocommit), like book_ga_group.
+# It reads which wanted seats have a ticket row (sold or held); orders wanting one of them are refused and not
+# written; the others' orders and tickets go in. The insert does not skip taken seats: a seat that a concurrent
+# transaction took after this statement's snapshot makes the whole statement fail on uniq_ticket_eventdate_seat
+# (nothing written, the caller books the group in a transaction instead), because an order left short could not be
+# undone inside one statement. The caller sends no two orders wanting the same seat. A seat held by an expired hold
+# must be freed first (holds.repository.free_expired_seat_holds): then nothing is written and `ok` comes back false.
+_BOOK_SEAT_GROUP = sa.text(f"""
+WITH found AS (
+    SELECT ticket.seat_id, ticket.order_id IS NULL AND hold.expires_at <= :now AS expired_hold
+      FROM ticket LEFT JOIN hold ON hold.id = ticket.hold_id
+     WHERE ticket.event_date_id = :show AND ticket.seat_id = ANY(CAST(:ticket_seats AS integer[]))
+), go AS (
+    SELECT NOT EXISTS (SELECT 1 FROM found WHERE expired_hold) AS ok
+), refused AS (
+    SELECT DISTINCT w.ord FROM unnest(CAST(:ticket_orders AS bigint[]), CAST(:ticket_seats AS integer[])) AS w(ord, seat_id)
+      JOIN found ON found.seat_id = w.seat_id
+), {_group_orders("WHERE (SELECT ok FROM go) AND o.ord NOT IN (SELECT ord FROM refused)")},
+{_seat_tickets_and_change("")}
+SELECT go.ok, numbered.ord, numbered.id AS order_id, tickets.id, tickets.ticket_type_id, tickets.seat_id
+  FROM go LEFT JOIN (numbered JOIN tickets ON tickets.order_id = numbered.id) ON true
+ ORDER BY numbered.ord, tickets.id
+""")
+
+
+def _seat_group_arrays(
+    event_date_id: int, event_id: int, orders: list[dict], tickets: list[list[dict]], change_kind: str, now: datetime
+) -> dict:
+    return {**_group_arrays(event_date_id, event_id, orders, tickets, change_kind, now),
+            "ticket_seats": [t["seat_id"] for rows in tickets for t in rows]}
+
+
+async def book_seat_group(
+    conn: AsyncConnection, *, event_date_id: int, event_id: int, orders: list[dict], tickets: list[list[dict]],
+    change_kind: str, now: datetime,
+) -> tuple[list[int | None], list[sa.Row]] | None:
+    """PostgreSQL only, on an autocommit connection: book the orders of a seat group whose seats are all free, no
+    two of them wanting the same seat. The order ids in the order of `orders` (None for an order refused because
+    a seat it wants is sold or held) and the issued tickets as (id, order_id, ticket_type_id, seat_id); None,
+    with nothing written, when an expired hold is among the wanted seats. IntegrityError when a concurrent
+    transaction took a seat meanwhile (or an Idempotency-Key is reused): nothing is written either."""
+    rows = (await conn.execute(
+        _BOOK_SEAT_GROUP, _seat_group_arrays(event_date_id, event_id, orders, tickets, change_kind, now)
+    )).all()
+    if not rows[0].ok:
+        return None
+    order_ids: list[int | None] = [None] * len(orders)
+    for row in rows:
+        if row.ord is not None:
+            order_ids[row.ord - 1] = row.order_id
+    return order_ids, [row for row in rows if row.id is not None]
+
+
+# PostgreSQL, when a seat group cannot be one statement: the orders and the tickets whose seats are still free,
+# skipping seats taken meanwhile, as insert_free_seat_tickets does elsewhere; the caller deletes the orders left
+# short in the same transaction. The change row lists every seat inserted here, including those of orders deleted
+# afterwards: listeners re-read the current state of the seats a change names (live/service.py), so the log stays a
+# list of seats to look at again.
+_BOOK_SEAT_ORDERS = sa.text(f"""
+WITH {_group_orders()}, {_seat_tickets_and_change("ON CONFLICT (event_date_id, seat_id) DO NOTHING")}
 SELECT numbered.ord, numbered.id AS order_id, tickets.id, tickets.ticket_type_id, tickets.seat_id
   FROM numbered LEFT JOIN tickets ON tickets.order_id = numbered.id
  ORDER BY numbered.ord, tickets.id
@@ -283,10 +342,9 @@ async def book_seat_orders(
 ) -> tuple[list[int], list[sa.Row]]:
     """PostgreSQL, inside the group's transaction: insert the orders and the tickets whose seats are free. The
     order ids in the order of `orders`, and the issued tickets as (id, order_id, ticket_type_id, seat_id)."""
-    rows = (await conn.execute(_BOOK_SEAT_ORDERS, {
-        **_group_arrays(event_date_id, event_id, orders, tickets, change_kind, now),
-        "ticket_seats": [t["seat_id"] for rows in tickets for t in rows],
-    })).all()
+    rows = (await conn.execute(
+        _BOOK_SEAT_ORDERS, _seat_group_arrays(event_date_id, event_id, orders, tickets, change_kind, now)
+    )).all()
     order_ids = [0] * len(orders)
     for row in rows:
         order_ids[row.ord - 1] = row.order_id
