@@ -84,9 +84,16 @@ async def measure(args, db, tokens, ga, arena, seated) -> dict:
                                        json={"eventDateId": ga["date_id"], "customerName": "Bench Buyer",
                                              "paymentSource": "card", "tiers": [{"ticketTypeId": 1, "quantity": 10}]})
 
+                def taken_seats(i):  # a 409: the show's first two seats, sold by the first seated booking
+                    seats = [{"seatId": arena["seat_min"]}, {"seatId": arena["seat_min"] + 1}]
+                    return client.post("/api/bookings", headers={"Authorization": f"Bearer {tokens[i % len(tokens)]}"},
+                                       json={"eventDateId": seated["date_id"], "customerName": "Bench Buyer",
+                                             "paymentSource": "card", "seats": seats})
+
                 kinds = {
                     "POST /api/bookings (GA, 2 tickets)": (ga_booking, 201),
                     "POST /api/bookings (seated, 2 seats)": (seated_booking, 201),
+                    "POST /api/bookings (seated, 2 taken seats)": (taken_seats, 409),
                     "GET /api/events": (lambda i: client.get("/api/events"), 200),
                     f"GET availability ({arena['seats']}-seat show)":
                         (lambda i: client.get(f"/api/event-dates/{seated['date_id']}/availability"), 200),
