@@ -1,8 +1,8 @@
 """Group commit (booking/grouping.py) against the real database: a GA group is all or nothing, a seat group refuses
 exactly the orders wanting a seat someone got, on every backend.
 
-On PostgreSQL a group is one statement (repository.book_ga_group, book_seat_group); elsewhere it is a transaction
-of several.
+On PostgreSQL a group is one statement (repository.book_ga_group, book_seat_group), on MariaDB a seat group is one
+CALL of a procedure (migration 0004); otherwise a group is a transaction of several statements.
 """
 
 import asyncio
@@ -33,13 +33,13 @@ def _order(user_id: int, show, tiers: dict[int, int], prices: dict[int, int], ke
     return order, tickets
 
 
-def _seat_order(user_id: int, show, seat_ids: list[int], price: int = 2500):
+def _seat_order(user_id: int, show, seat_ids: list[int], price: int = 2500, name: str = "Grouped"):
     tickets = [
         {"ticket_type_id": 3, "seat_id": seat_id, "price_cents": price, "user_id": user_id, "event_id": show.event_id,
-         "event_date_id": show.id, "to_name": "Grouped"}
+         "event_date_id": show.id, "to_name": name}
         for seat_id in seat_ids
     ]
-    order = {"user_id": user_id, "event_date_id": show.id, "customer_name": "Grouped", "payment_source": "card",
+    order = {"user_id": user_id, "event_date_id": show.id, "customer_name": name, "payment_source": "card",
              "total_tickets": len(tickets), "amount_cents": price * len(tickets), "idempotency_key": None,
              "request_hash": None}
     return order, tickets
@@ -133,7 +133,7 @@ def test_a_seat_group_refuses_only_the_orders_wanting_a_sold_seat(database, fact
     with database.engine.begin() as conn:
         earlier = _sell(conn, *_seat_order(user.id, show, [seats[1]]))
     orders = [_seat_order(user.id, show, [seats[0], seats[1]]), _seat_order(user.id, show, [seats[2], seats[3]]),
-              _seat_order(user.id, show, [seats[4]])]
+              _seat_order(user.id, show, [seats[4]], name="Zoë Ünal 🎫")]
     counts: Counter = Counter()
 
     outcomes = _book_together(database, show, orders, counts=counts)
@@ -143,7 +143,10 @@ def test_a_seat_group_refuses_only_the_orders_wanting_a_sold_seat(database, fact
     assert [ticket.seat_id for ticket in second_tickets] == seats[2:4]
     assert [ticket.seat_id for ticket in third_tickets] == [seats[4]]
     assert _seats_sold(database, show) == {seats[1]: earlier, seats[2]: second, seats[3]: second, seats[4]: third}
-    if database.backend == "postgresql":  # the whole group is one statement: no separate read, no BEGIN/COMMIT
+    with database.engine.connect() as conn:
+        assert conn.execute(sa.select(t.order.c.customer_name).where(t.order.c.id == third)).scalar_one() == "Zoë Ünal 🎫"
+        assert conn.execute(sa.select(t.ticket.c.to_name).where(t.ticket.c.order_id == third)).scalar_one() == "Zoë Ünal 🎫"
+    if database.backend != "sqlite":  # one statement: PostgreSQL's with the read inside, MariaDB's CALL
         assert counts == {"statements": 1}
 
 

@@ -193,6 +193,9 @@ class GroupBooker:
 async def _write_group(
     conn: AsyncConnection, event_date_id: int, group: list[GroupedOrder], now: datetime
 ) -> list[tuple[int, list[sa.Row]] | Exception]:
+    if group[0].seated and conn.dialect.name == "mysql":  # one CALL of the procedure of migration 0004
+        return _seat_outcomes(group, await repository.call_book_seat_group(conn, **_seat_group_args(
+            event_date_id, group, now)))
     if group[0].seated:
         return await _write_seated_group(conn, event_date_id, group, now)
     order_ids = await repository.insert_orders(conn, [{**g.order, "created_at": now} for g in group])
@@ -243,24 +246,33 @@ def _seat_disjoint(group: list[GroupedOrder]) -> tuple[list[GroupedOrder], list[
 async def _book_seat_group(
     conn: AsyncConnection, event_date_id: int, group: list[GroupedOrder], now: datetime
 ) -> list[tuple[int, list[sa.Row]] | Exception] | None:
-    """PostgreSQL: a seat group whose orders want distinct seats, in one statement (repository.book_seat_group);
-    None when it must be a transaction (an expired hold is to be freed)."""
-    booked = await repository.book_seat_group(
-        conn, event_date_id=event_date_id, event_id=group[0].tickets[0]["event_id"], orders=[g.order for g in group],
-        tickets=[g.tickets for g in group], change_kind=SOLD, now=now,
-    )
-    if booked is None:
-        return None
-    order_ids, issued = booked
-    by_order = dict(_by_order([i for i in order_ids if i is not None], issued))
-    return [SeatAlreadyTaken() if order_id is None else (order_id, by_order[order_id]) for order_id in order_ids]
+    """PostgreSQL: a seat group in one statement (repository.book_seat_group); None when it must be a transaction
+    (an expired hold is to be freed)."""
+    issued = await repository.book_seat_group(conn, **_seat_group_args(event_date_id, group, now))
+    return None if issued is None else _seat_outcomes(group, issued)
+
+
+def _seat_group_args(event_date_id: int, group: list[GroupedOrder], now: datetime) -> dict:
+    return {"event_date_id": event_date_id, "event_id": group[0].tickets[0]["event_id"],
+            "orders": [g.order for g in group], "tickets": [g.tickets for g in group], "change_kind": SOLD, "now": now}
+
+
+def _seat_outcomes(group: list[GroupedOrder], issued: list[sa.Row]) -> list[tuple[int, list[sa.Row]] | Exception]:
+    """Each order's (order id, tickets) from the issued tickets, which name their order's position `ord`; an order
+    without tickets was refused for a seat someone else has."""
+    by_position: dict[int, list[sa.Row]] = {}
+    for row in issued:
+        by_position.setdefault(row.ord, []).append(row)
+    return [(rows[0].order_id, rows) if (rows := by_position.get(position)) else SeatAlreadyTaken()
+            for position in range(1, len(group) + 1)]
 
 
 async def _write_seated_group(
     conn: AsyncConnection, event_date_id: int, group: list[GroupedOrder], now: datetime
 ) -> list[tuple[int, list[sa.Row]] | Exception]:
-    """Seats: an order wanting a seat that is sold or held already (read in this transaction; an expired hold's
-    seat is freed instead) is refused without writing anything. The others' ticket rows all go in, skipping seats
+    """Seats, on SQLite and, when its one statement cannot do, on PostgreSQL: an order wanting a seat that is sold or
+    held already (read in this transaction; an expired hold's seat is freed instead) is refused without writing
+    anything. The others' ticket rows all go in, skipping seats
     taken meanwhile; an order that did not get all its seats is deleted again in the same transaction, so each
     order is still all or nothing, and the unique constraint decides."""
     seat_ids = sorted({t["seat_id"] for g in group for t in g.tickets})
@@ -282,10 +294,7 @@ async def _insert_seated_orders(
 ) -> dict[GroupedOrder, tuple[int, list[sa.Row]] | Exception]:
     one_statement = conn.dialect.name == "postgresql"
     if one_statement:  # the change row too
-        order_ids, issued = await repository.book_seat_orders(
-            conn, event_date_id=event_date_id, event_id=group[0].tickets[0]["event_id"],
-            orders=[g.order for g in group], tickets=[g.tickets for g in group], change_kind=SOLD, now=now,
-        )
+        order_ids, issued = await repository.book_seat_orders(conn, **_seat_group_args(event_date_id, group, now))
     else:
         order_ids = await repository.insert_orders(conn, [{**g.order, "created_at": now} for g in group])
         rows = [{**t, "order_id": order_id, "created_at": now}

@@ -4,6 +4,7 @@ The statements a booking runs are built once, with bind parameters: building a S
 more CPU than compiling (cached) and running it.
 """
 
+import json
 from collections import Counter
 from datetime import datetime
 
@@ -113,19 +114,17 @@ async def seat_tickets(conn: AsyncConnection, event_date_id: int, seat_ids: list
 
 
 _QUANTITY = sa.bindparam("wanted")  # bind names must differ from column names in an UPDATE
-# Seat tickets of a group: a seat sold or held already is skipped rather than failing the statement.
-# (MariaDB's IGNORE would also skip other errors; the rows were validated and priced from the database.)
-# PostgreSQL does this inside book_seat_orders.
-_INSERT_FREE_SEATS = {
-    "sqlite": sqlite.insert(ticket).on_conflict_do_nothing(index_elements=["event_date_id", "seat_id"]),
-    "mysql": sa.insert(ticket).prefix_with("IGNORE"),
-}
+# SQLite: the seat tickets of a group, a seat sold or held already skipped rather than failing the statement.
+# (PostgreSQL does this inside book_seat_orders, MariaDB inside its procedure book_seat_group.)
+_INSERT_FREE_SEATS = (
+    sqlite.insert(ticket).on_conflict_do_nothing(index_elements=["event_date_id", "seat_id"])
+    .returning(*_TICKET_RETURNING)
+)
 
 
 async def insert_free_seat_tickets(conn: AsyncConnection, rows: list[dict]) -> list[sa.Row]:
     """The tickets of the rows whose seats were still free, as (id, order_id, ticket_type_id, seat_id)."""
-    statement = _INSERT_FREE_SEATS[conn.dialect.name].returning(*_TICKET_RETURNING)
-    return (await conn.execute(statement, rows)).all()
+    return (await conn.execute(_INSERT_FREE_SEATS, rows)).all()
 
 
 async def delete_orders(conn: AsyncConnection, order_ids: list[int]) -> None:
@@ -305,22 +304,39 @@ def _seat_group_arrays(
 async def book_seat_group(
     conn: AsyncConnection, *, event_date_id: int, event_id: int, orders: list[dict], tickets: list[list[dict]],
     change_kind: str, now: datetime,
-) -> tuple[list[int | None], list[sa.Row]] | None:
+) -> list[sa.Row] | None:
     """PostgreSQL only, on an autocommit connection: book the orders of a seat group whose seats are all free, no
-    two of them wanting the same seat. The order ids in the order of `orders` (None for an order refused because
-    a seat it wants is sold or held) and the issued tickets as (id, order_id, ticket_type_id, seat_id); None,
-    with nothing written, when an expired hold is among the wanted seats. IntegrityError when a concurrent
-    transaction took a seat meanwhile (or an Idempotency-Key is reused): nothing is written either."""
+    two of them wanting the same seat. The issued tickets as (ord, order_id, id, ticket_type_id, seat_id), ord
+    being the 1-based position of their order; an order without tickets was refused because a seat it wants is
+    sold or held. None, with nothing written, when an expired hold is among the wanted seats. IntegrityError when
+    a concurrent transaction took a seat meanwhile (or an Idempotency-Key is reused): nothing is written either."""
     rows = (await conn.execute(
         _BOOK_SEAT_GROUP, _seat_group_arrays(event_date_id, event_id, orders, tickets, change_kind, now)
     )).all()
     if not rows[0].ok:
         return None
-    order_ids: list[int | None] = [None] * len(orders)
-    for row in rows:
-        if row.ord is not None:
-            order_ids[row.ord - 1] = row.order_id
-    return order_ids, [row for row in rows if row.id is not None]
+    return [row for row in rows if row.ord is not None]
+
+
+# MariaDB/MySQL: the procedure of migration 0004 does a seat group's whole write, with the seat read, inside the
+# caller's transaction; the orders and tickets go as JSON arrays, so the text is fixed.
+_CALL_BOOK_SEAT_GROUP = sa.text("CALL book_seat_group(:show, :event, :sold, :now, :orders, :tickets)")
+
+
+async def call_book_seat_group(
+    conn: AsyncConnection, *, event_date_id: int, event_id: int, orders: list[dict], tickets: list[list[dict]],
+    change_kind: str, now: datetime,
+) -> list[sa.Row]:
+    """MariaDB/MySQL, inside the group's transaction: book the orders of a seat group, no two of them wanting the
+    same seat; an order wanting a seat that is sold or held, or taken meanwhile, is refused. The issued tickets
+    as (ord, order_id, id, ticket_type_id, seat_id), as book_seat_group returns them."""
+    return (await conn.execute(_CALL_BOOK_SEAT_GROUP, {
+        "show": event_date_id, "event": event_id, "sold": change_kind, "now": now,
+        "orders": json.dumps([[o["user_id"], o["customer_name"], o["total_tickets"], o["amount_cents"],
+                               o["payment_source"], o["idempotency_key"], o["request_hash"]] for o in orders]),
+        "tickets": json.dumps([[ord_, t["user_id"], t["ticket_type_id"], t["seat_id"], t["price_cents"], t["to_name"]]
+                               for ord_, rows in enumerate(tickets, 1) for t in rows]),
+    })).all()
 
 
 # PostgreSQL, when a seat group cannot be one statement: the orders and the tickets whose seats are still free,
