@@ -832,6 +832,7 @@ class Run:
             "rps": round((wrk["requests"] - (fillers if scenario == "sellout" else 0)) / secs, 1),
             "bookings_ok": ok, "bookings_per_s": round(ok / secs, 1),
             "tickets_per_s": round(wrk.get("tickets_in_201", 0) / secs, 1),
+            "ok_by_second": wrk.get("ok_by_second", []),
             "p50_ms": wrk["latency_us"]["p50"] / 1000, "p95_ms": wrk["latency_us"]["p95"] / 1000,
             "p99_ms": wrk["latency_us"]["p99"] / 1000, "max_ms": wrk["latency_us"]["max"] / 1000,
             "s2xx": n2xx, "s409": n409, "s4xx": n4xx, "s5xx": n5xx,
@@ -1064,6 +1065,7 @@ def aggregate(records: list[dict]) -> list[dict]:
                       "db_cpu_pct", "machine_busy_pct", "busy_before_pct", "conflict_rate", "time_to_sell_out_s",
                       "sold", "p50_vs_0_sold", "in_flight", "ratio", "attempts_answered", "drain_s"):
             agg[field] = _med(r.get(field) for r in rs)
+        agg["ok_by_window"] = _ok_by_window(rs)
         agg["rss_peak_mb"] = max((max(r["rss_peak_mb"]) for r in rs if r.get("rss_peak_mb")), default=None)
         agg["invariant_ok"] = all(r.get("invariant", {}).get("ok", True) for r in rs)
         agg["has_invariant"] = any("invariant" in r for r in rs)
@@ -1080,6 +1082,17 @@ def aggregate(records: list[dict]) -> list[dict]:
     return out
 
 
+# Seconds of a seated run whose successes/s the table shows: the first, the middle and the last three.
+_OK_WINDOWS = ((1, 3), (7, 9), (13, 15))
+
+
+def _ok_by_window(rs: list[dict]) -> dict[tuple[int, int], float] | None:
+    """Seated: successful bookings/s in each of _OK_WINDOWS, median over the runs (the arena fills as a run goes)."""
+    if not all(r.get("scenario") == "seated" and len(r.get("ok_by_second") or []) >= _OK_WINDOWS[-1][1] for r in rs):
+        return None
+    return {(a, b): _med(sum(r["ok_by_second"][a - 1:b]) / (b - a + 1) for r in rs) for a, b in _OK_WINDOWS}
+
+
 def _f(v, fmt="{:,.0f}", none="–"):
     return none if v is None else fmt.format(v)
 
@@ -1093,6 +1106,10 @@ def render_table(aggs: list[dict]) -> str:
         notes = []
         if a.get("conflict_rate") is not None:
             notes.append(f"conflict rate {a['conflict_rate']:.1%}")
+        if a.get("tickets_per_s") and a["scenario"] == "seated":
+            notes.append(f"{a['tickets_per_s']:,.0f} seats/s")
+        if a.get("ok_by_window"):
+            notes.append("ok/s in seconds " + ", ".join(f"{lo}-{hi}: {v:,.0f}" for (lo, hi), v in a["ok_by_window"].items()))
         if a.get("time_to_sell_out_s") is not None:
             notes.append(f"sold {a['sold']:,.0f} in {a['time_to_sell_out_s']:.1f} s")
         elif a.get("sold") is not None:

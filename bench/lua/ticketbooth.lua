@@ -13,7 +13,8 @@
 --   TB_BOOK_FRACTION   mix: share of booking requests (default 0.1)
 --
 -- Every booking asks for 1-4 tickets (GA) or 1-4 adjacent seats (seated), with a random user's token.
--- response() counts statuses per thread and the tickets in each 201 body; done() sums the threads.
+-- response() counts statuses per thread, the tickets in each 201 body and the 201s of each second; done() sums the
+-- threads.
 
 local threads = {}
 local ffi = require("ffi")
@@ -64,6 +65,7 @@ function init(args)
   sent_bookings = 0
   answered_bookings = 0
   fillers = 0
+  ok_by_second = {}  -- 201s by second of the run (1-based), from this thread's first request
   math.randomseed(os.time() * 1000 + (tid or 0) * 7919)
   for _ = 1, 10 do math.random() end
   -- Browsers always accept gzip; the catalog serves pre-compressed bodies.
@@ -106,6 +108,7 @@ local function seated_booking()
 end
 
 function request()
+  if t0 == nil then t0 = now() end
   sent = sent + 1
   if mode == "ga" then
     return ga_booking()
@@ -139,6 +142,8 @@ function response(status, hdrs, body)
   if status == 201 then
     local _, n = string.gsub(body, '"toName"', "")
     tickets = tickets + n
+    local second = math.floor(now() - t0) + 1
+    ok_by_second[second] = (ok_by_second[second] or 0) + 1
   end
   if mode == "sellout" and status ~= 200 then
     answered_bookings = answered_bookings + 1
@@ -147,28 +152,34 @@ function response(status, hdrs, body)
 end
 
 function done(summary, latency, requests)
-  local agg, total_tickets, total_fillers, total_sent = {}, 0, 0, 0
+  local agg, total_tickets, total_fillers, total_sent, ok_seconds, last_second = {}, 0, 0, 0, {}, 0
   for _, t in ipairs(threads) do
     local c = t:get("counts") or {}
     for k, v in pairs(c) do agg[k] = (agg[k] or 0) + v end
+    for s, v in pairs(t:get("ok_by_second") or {}) do
+      ok_seconds[s] = (ok_seconds[s] or 0) + v
+      if s > last_second then last_second = s end
+    end
     total_tickets = total_tickets + (t:get("tickets") or 0)
     total_fillers = total_fillers + (t:get("fillers") or 0)
     total_sent = total_sent + (t:get("sent") or 0)
   end
   local parts = {}
   for k, v in pairs(agg) do parts[#parts + 1] = string.format('"%s":%d', k, v) end
+  local per_second = {}
+  for s = 1, last_second do per_second[s] = tostring(ok_seconds[s] or 0) end
   local e = summary.errors
   local out = assert(io.open(os.getenv("TB_OUT"), "w"))
   out:write(string.format(
     '{"duration_us":%d,"requests":%d,"bytes":%d,' ..
     '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
     '"latency_us":{"min":%d,"mean":%.1f,"max":%d,"stdev":%.1f,"p50":%d,"p90":%d,"p95":%d,"p99":%d,"p999":%d},' ..
-    '"statuses":{%s},"tickets_in_201":%d,"fillers":%d,"sent":%d}\n',
+    '"statuses":{%s},"tickets_in_201":%d,"fillers":%d,"sent":%d,"ok_by_second":[%s]}\n',
     summary.duration, summary.requests, summary.bytes,
     e.connect, e.read, e.write, e.status, e.timeout,
     latency.min, latency.mean, latency.max, latency.stdev,
     latency:percentile(50), latency:percentile(90), latency:percentile(95), latency:percentile(99),
     latency:percentile(99.9),
-    table.concat(parts, ","), total_tickets, total_fillers, total_sent))
+    table.concat(parts, ","), total_tickets, total_fillers, total_sent, table.concat(per_second, ",")))
   out:close()
 end
