@@ -276,11 +276,17 @@ def _seat_tickets_and_change(on_conflict: str) -> str:
 # (nothing written, the caller books the group in a transaction instead), because an order left short could not be
 # undone inside one statement. The caller sends no two orders wanting the same seat. A seat held by an expired hold
 # must be freed first (holds.repository.free_expired_seat_holds): then nothing is written and `ok` comes back false.
+# The read looks each seat up on (event_date_id, seat_id); OFFSET 0 keeps it so in the plan PostgreSQL caches for
+# the prepared statement: a plan made while the show had no tickets (a fresh database, before autovacuum's first
+# ANALYZE) otherwise filtered seat_id over every ticket of the show, and the read grew with the seats sold.
 _BOOK_SEAT_GROUP = sa.text(f"""
 WITH found AS (
-    SELECT ticket.seat_id, ticket.order_id IS NULL AND hold.expires_at <= :now AS expired_hold
-      FROM ticket LEFT JOIN hold ON hold.id = ticket.hold_id
-     WHERE ticket.event_date_id = :show AND ticket.seat_id = ANY(CAST(:ticket_seats AS integer[]))
+    SELECT w.seat_id, t.expired_hold
+      FROM unnest(CAST(:ticket_seats AS integer[])) AS w(seat_id)
+     CROSS JOIN LATERAL (
+         SELECT ticket.order_id IS NULL AND hold.expires_at <= :now AS expired_hold
+           FROM ticket LEFT JOIN hold ON hold.id = ticket.hold_id
+          WHERE ticket.event_date_id = :show AND ticket.seat_id = w.seat_id OFFSET 0) AS t
 ), go AS (
     SELECT NOT EXISTS (SELECT 1 FROM found WHERE expired_hold) AS ok
 ), refused AS (
