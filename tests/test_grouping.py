@@ -245,3 +245,22 @@ def test_postgresql_caches_a_seat_group_plan_that_looks_each_seat_up_by_the_uniq
         db.close()
     assert re.search(r"Index Cond: \(\(event_date_id = \$\d+\) AND \(seat_id = w\.seat_id\)\)", plan), plan
     assert "Seq Scan on ticket" not in plan and "Seq Scan on hold" not in plan, plan
+
+
+def test_a_seat_group_with_a_reused_key_writes_nothing_and_each_order_goes_alone(database, factory):
+    show = factory.seated_show(rows=1, per_row=6)
+    user = factory.user()
+    seats = show.seat_ids
+    orders = [_seat_order(user.id, show, [seats[0]]), _seat_order(user.id, show, [seats[1], seats[2]]),
+              _seat_order(user.id, show, [seats[3]])]
+    for order, _ in (orders[0], orders[2]):
+        order.update(idempotency_key="same-key", request_hash="0" * 64)
+
+    outcomes = _book_together(database, show, orders)
+
+    assert all(isinstance(o, BookAlone) for o in outcomes)
+    assert _seats_sold(database, show) == {}
+    with database.engine.connect() as conn:
+        for table in (t.order, t.availability_change):
+            assert conn.execute(sa.select(sa.func.count()).select_from(table)
+                                .where(table.c.event_date_id == show.id)).scalar_one() == 0
