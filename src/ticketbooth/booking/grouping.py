@@ -272,9 +272,9 @@ async def _write_seated_group(
 ) -> list[tuple[int, list[sa.Row]] | Exception]:
     """Seats, on SQLite and, when its one statement cannot do, on PostgreSQL: an order wanting a seat that is sold or
     held already (read in this transaction; an expired hold's seat is freed instead) is refused without writing
-    anything. The others' ticket rows all go in, skipping seats
-    taken meanwhile; an order that did not get all its seats is deleted again in the same transaction, so each
-    order is still all or nothing, and the unique constraint decides."""
+    anything. The others' ticket rows all go in, skipping seats taken meanwhile; an order that did not get all its
+    seats is deleted again in the same transaction, so each order is still all or nothing, and the unique constraint
+    decides."""
     seat_ids = sorted({t["seat_id"] for g in group for t in g.tickets})
     found = await repository.seat_tickets(conn, event_date_id, seat_ids, now)
     if any(found.values()):
