@@ -1,8 +1,8 @@
 """Group commit (booking/grouping.py) against the real database: a GA group is all or nothing, a seat group refuses
 exactly the orders wanting a seat someone got, on every backend.
 
-On PostgreSQL a group is one statement (repository.book_ga_group, book_seat_group), on MariaDB a seat group is one
-CALL of a procedure (migration 0004); otherwise a group is a transaction of several statements.
+On PostgreSQL a group is one statement (repository.book_ga_group, book_seat_group), on MariaDB one CALL of a
+procedure (migrations 0004 and 0005); on SQLite a group is a transaction of several statements.
 """
 
 import asyncio
@@ -103,6 +103,29 @@ def test_a_group_with_one_tier_short_writes_nothing_and_those_that_fit_go_togeth
     assert tier_counts(database, show.id) == {1: (10, 6, 4), 3: (2, 0, 2)}
     assert sorted(t.id for t in tickets_of_show(database, show.id)) == sorted(
         t.id for _, tickets in booked for t in tickets)
+
+
+def test_a_ga_group_that_fits_is_one_statement_and_issues_tickets_in_order(database, factory):
+    prices = {1: 5000, 3: 1000}
+    show = factory.ga_show({1: (10, prices[1]), 3: (10, prices[3])})
+    user = factory.user()
+    orders = [_order(user.id, show, {3: 2, 1: 1}, prices), _order(user.id, show, {1: 3}, prices, key="k-1"),
+              _order(user.id, show, {3: 1}, prices)]
+    counts: Counter = Counter()
+
+    outcomes = _book_together(database, show, orders, counts=counts)
+
+    assert [[ticket.ticket_type_id for ticket in tickets] for _, tickets in outcomes] == [[3, 3, 1], [1, 1, 1], [3]]
+    ids = [ticket.id for _, tickets in outcomes for ticket in tickets]
+    assert ids == sorted(ids)
+    assert tier_counts(database, show.id) == {1: (10, 6, 4), 3: (10, 7, 3)}
+    with database.engine.connect() as conn:
+        assert conn.execute(sa.select(t.order.c.idempotency_key).where(t.order.c.id == outcomes[1][0])).scalar_one() \
+            == "k-1"
+        assert conn.execute(sa.select(sa.func.count()).select_from(t.availability_change)
+                            .where(t.availability_change.c.event_date_id == show.id)).scalar_one() == 1
+    if database.backend != "sqlite":  # PostgreSQL's one statement, MariaDB's CALL
+        assert counts == {"statements": 1}
 
 
 def test_a_group_with_a_reused_key_writes_nothing_and_each_order_goes_alone(database, factory):

@@ -193,9 +193,11 @@ class GroupBooker:
 async def _write_group(
     conn: AsyncConnection, event_date_id: int, group: list[GroupedOrder], now: datetime
 ) -> list[tuple[int, list[sa.Row]] | Exception]:
-    if group[0].seated and conn.dialect.name == "mysql":  # one CALL of the procedure of migration 0004
-        return _seat_outcomes(group, await repository.call_book_seat_group(conn, **_seat_group_args(
-            event_date_id, group, now)))
+    if conn.dialect.name == "mysql":  # one CALL of a procedure (migrations 0004 and 0005)
+        if group[0].seated:
+            return _seat_outcomes(group, await repository.call_book_seat_group(conn, **_group_args(
+                event_date_id, group, now)))
+        return _ga_outcomes(group, await repository.call_book_ga_group(conn, **_group_args(event_date_id, group, now)))
     if group[0].seated:
         return await _write_seated_group(conn, event_date_id, group, now)
     order_ids = await repository.insert_orders(conn, [{**g.order, "created_at": now} for g in group])
@@ -216,10 +218,17 @@ async def _book_ga_group(
     conn: AsyncConnection, event_date_id: int, group: list[GroupedOrder], now: datetime
 ) -> list[tuple[int, list[sa.Row]]]:
     """PostgreSQL: what _write_group does for a GA group, in one statement (repository.book_ga_group)."""
-    issued = await repository.book_ga_group(
-        conn, event_date_id=event_date_id, event_id=group[0].tickets[0]["event_id"], orders=[g.order for g in group],
-        tickets=[g.tickets for g in group], change_kind=SOLD, now=now,
-    )
+    return _ga_outcomes(group, await repository.book_ga_group(conn, **_group_args(event_date_id, group, now)))
+
+
+def _group_args(event_date_id: int, group: list[GroupedOrder], now: datetime) -> dict:
+    return {"event_date_id": event_date_id, "event_id": group[0].tickets[0]["event_id"],
+            "orders": [g.order for g in group], "tickets": [g.tickets for g in group], "change_kind": SOLD, "now": now}
+
+
+def _ga_outcomes(group: list[GroupedOrder], issued: list[sa.Row] | None) -> list[tuple[int, list[sa.Row]]]:
+    """Each order's (order id, tickets) from the issued tickets, which name their order's position `ord`; None
+    means nothing was booked because a tier had too few left."""
     if issued is None:
         raise _DoesNotFit("a tier of the group has fewer tickets left than the group wants")
     order_ids = [0] * len(group)
@@ -248,13 +257,8 @@ async def _book_seat_group(
 ) -> list[tuple[int, list[sa.Row]] | Exception] | None:
     """PostgreSQL: a seat group in one statement (repository.book_seat_group); None when it must be a transaction
     (an expired hold is to be freed)."""
-    issued = await repository.book_seat_group(conn, **_seat_group_args(event_date_id, group, now))
+    issued = await repository.book_seat_group(conn, **_group_args(event_date_id, group, now))
     return None if issued is None else _seat_outcomes(group, issued)
-
-
-def _seat_group_args(event_date_id: int, group: list[GroupedOrder], now: datetime) -> dict:
-    return {"event_date_id": event_date_id, "event_id": group[0].tickets[0]["event_id"],
-            "orders": [g.order for g in group], "tickets": [g.tickets for g in group], "change_kind": SOLD, "now": now}
 
 
 def _seat_outcomes(group: list[GroupedOrder], issued: list[sa.Row]) -> list[tuple[int, list[sa.Row]] | Exception]:
@@ -294,7 +298,7 @@ async def _insert_seated_orders(
 ) -> dict[GroupedOrder, tuple[int, list[sa.Row]] | Exception]:
     one_statement = conn.dialect.name == "postgresql"
     if one_statement:  # the change row too
-        order_ids, issued = await repository.book_seat_orders(conn, **_seat_group_args(event_date_id, group, now))
+        order_ids, issued = await repository.book_seat_orders(conn, **_group_args(event_date_id, group, now))
     else:
         order_ids = await repository.insert_orders(conn, [{**g.order, "created_at": now} for g in group])
         rows = [{**t, "order_id": order_id, "created_at": now}

@@ -324,9 +324,10 @@ async def book_seat_group(
     return [row for row in rows if row.ord is not None]
 
 
-# MariaDB/MySQL: the procedure of migration 0004 does a seat group's whole write, with the seat read, inside the
-# caller's transaction; the orders and tickets go as JSON arrays, so the text is fixed.
+# MariaDB/MySQL: the procedures of migrations 0004 and 0005 do a group's whole write (for seats with the seat read)
+# inside the caller's transaction; the orders and tickets go as JSON arrays, so the text is fixed.
 _CALL_BOOK_SEAT_GROUP = sa.text("CALL book_seat_group(:show, :event, :sold, :now, :orders, :tickets)")
+_CALL_BOOK_GA_GROUP = sa.text("CALL book_ga_group(:show, :event, :sold, :now, :orders, :tickets)")
 
 
 async def call_book_seat_group(
@@ -336,7 +337,26 @@ async def call_book_seat_group(
     """MariaDB/MySQL, inside the group's transaction: book the orders of a seat group, no two of them wanting the
     same seat; an order wanting a seat that is sold or held, or taken meanwhile, is refused. The issued tickets
     as (ord, order_id, id, ticket_type_id, seat_id), as book_seat_group returns them."""
-    return (await conn.execute(_CALL_BOOK_SEAT_GROUP, {
+    return await _call_group_procedure(conn, _CALL_BOOK_SEAT_GROUP, event_date_id, event_id, orders, tickets,
+                                       change_kind, now)
+
+
+async def call_book_ga_group(
+    conn: AsyncConnection, *, event_date_id: int, event_id: int, orders: list[dict], tickets: list[list[dict]],
+    change_kind: str, now: datetime,
+) -> list[sa.Row] | None:
+    """MariaDB/MySQL, inside the group's transaction: book every order of a GA group, or, when some tier has too
+    few tickets left, none (None; the caller must roll back). The issued tickets as (ord, order_id, id,
+    ticket_type_id, seat_id)."""
+    return await _call_group_procedure(conn, _CALL_BOOK_GA_GROUP, event_date_id, event_id, orders, tickets,
+                                       change_kind, now) or None
+
+
+async def _call_group_procedure(
+    conn: AsyncConnection, call: sa.TextClause, event_date_id: int, event_id: int, orders: list[dict],
+    tickets: list[list[dict]], change_kind: str, now: datetime,
+) -> list[sa.Row]:
+    return (await conn.execute(call, {
         "show": event_date_id, "event": event_id, "sold": change_kind, "now": now,
         "orders": json.dumps([[o["user_id"], o["customer_name"], o["total_tickets"], o["amount_cents"],
                                o["payment_source"], o["idempotency_key"], o["request_hash"]] for o in orders]),
