@@ -193,14 +193,16 @@ class GroupBooker:
 async def _write_group(
     conn: AsyncConnection, event_date_id: int, group: list[GroupedOrder], now: datetime
 ) -> list[tuple[int, list[sa.Row]] | Exception]:
-    if conn.dialect.name == "mysql":  # one CALL of a procedure (migrations 0004 and 0005)
-        if group[0].seated:
-            return _seat_outcomes(group, await repository.call_book_seat_group(conn, **_group_args(
-                event_date_id, group, now)))
-        return _ga_outcomes(group, await repository.call_book_ga_group(conn, **_group_args(event_date_id, group, now)))
+    if group[0].seated and conn.dialect.name == "mysql":  # one CALL of the procedure of migration 0004
+        return _seat_outcomes(group, await repository.call_book_seat_group(conn, **_group_args(
+            event_date_id, group, now)))
     if group[0].seated:
         return await _write_seated_group(conn, event_date_id, group, now)
     order_ids = await repository.insert_orders(conn, [{**g.order, "created_at": now} for g in group])
+    if conn.dialect.name == "mysql":  # the rest in one CALL of the procedure of migration 0005
+        args = {**_group_args(event_date_id, group, now), "order_ids": order_ids}
+        del args["orders"]
+        return _ga_outcomes(group, await repository.call_book_ga_group(conn, **args))
     issued = await repository.insert_tickets(conn, [
         {**t, "order_id": order_id, "created_at": now} for g, order_id in zip(group, order_ids) for t in g.tickets
     ], in_order=True)

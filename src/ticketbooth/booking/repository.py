@@ -324,10 +324,10 @@ async def book_seat_group(
     return [row for row in rows if row.ord is not None]
 
 
-# MariaDB/MySQL: the procedures of migrations 0004 and 0005 do a group's whole write (for seats with the seat read)
-# inside the caller's transaction; the orders and tickets go as JSON arrays, so the text is fixed.
+# MariaDB/MySQL: the procedures of migrations 0004 and 0005 write a group (for seats with the seat read, for GA after
+# its orders) inside the caller's transaction; rows go as JSON arrays, so the statement text is fixed.
 _CALL_BOOK_SEAT_GROUP = sa.text("CALL book_seat_group(:show, :event, :sold, :now, :orders, :tickets)")
-_CALL_BOOK_GA_GROUP = sa.text("CALL book_ga_group(:show, :event, :sold, :now, :orders, :tickets)")
+_CALL_BOOK_GA_GROUP = sa.text("CALL book_ga_group(:show, :event, :sold, :now, :order_ids, :tickets)")
 
 
 async def call_book_seat_group(
@@ -337,32 +337,30 @@ async def call_book_seat_group(
     """MariaDB/MySQL, inside the group's transaction: book the orders of a seat group, no two of them wanting the
     same seat; an order wanting a seat that is sold or held, or taken meanwhile, is refused. The issued tickets
     as (ord, order_id, id, ticket_type_id, seat_id), as book_seat_group returns them."""
-    return await _call_group_procedure(conn, _CALL_BOOK_SEAT_GROUP, event_date_id, event_id, orders, tickets,
-                                       change_kind, now)
-
-
-async def call_book_ga_group(
-    conn: AsyncConnection, *, event_date_id: int, event_id: int, orders: list[dict], tickets: list[list[dict]],
-    change_kind: str, now: datetime,
-) -> list[sa.Row] | None:
-    """MariaDB/MySQL, inside the group's transaction: book every order of a GA group, or, when some tier has too
-    few tickets left, none (None; the caller must roll back). The issued tickets as (ord, order_id, id,
-    ticket_type_id, seat_id)."""
-    return await _call_group_procedure(conn, _CALL_BOOK_GA_GROUP, event_date_id, event_id, orders, tickets,
-                                       change_kind, now) or None
-
-
-async def _call_group_procedure(
-    conn: AsyncConnection, call: sa.TextClause, event_date_id: int, event_id: int, orders: list[dict],
-    tickets: list[list[dict]], change_kind: str, now: datetime,
-) -> list[sa.Row]:
-    return (await conn.execute(call, {
+    return (await conn.execute(_CALL_BOOK_SEAT_GROUP, {
         "show": event_date_id, "event": event_id, "sold": change_kind, "now": now,
         "orders": json.dumps([[o["user_id"], o["customer_name"], o["total_tickets"], o["amount_cents"],
                                o["payment_source"], o["idempotency_key"], o["request_hash"]] for o in orders]),
-        "tickets": json.dumps([[ord_, t["user_id"], t["ticket_type_id"], t["seat_id"], t["price_cents"], t["to_name"]]
-                               for ord_, rows in enumerate(tickets, 1) for t in rows]),
+        "tickets": _tickets_json(tickets),
     })).all()
+
+
+async def call_book_ga_group(
+    conn: AsyncConnection, *, event_date_id: int, event_id: int, order_ids: list[int], tickets: list[list[dict]],
+    change_kind: str, now: datetime,
+) -> list[sa.Row] | None:
+    """MariaDB/MySQL, inside the group's transaction, after inserting the orders `order_ids`: their tickets, the
+    change row and the tiers' conditional UPDATEs. None when some tier has too few tickets left (the caller must roll
+    back); otherwise the issued tickets as (ord, order_id, id, ticket_type_id, seat_id)."""
+    return (await conn.execute(_CALL_BOOK_GA_GROUP, {
+        "show": event_date_id, "event": event_id, "sold": change_kind, "now": now,
+        "order_ids": json.dumps(order_ids), "tickets": _tickets_json(tickets),
+    })).all() or None
+
+
+def _tickets_json(tickets: list[list[dict]]) -> str:
+    return json.dumps([[ord_, t["user_id"], t["ticket_type_id"], t["seat_id"], t["price_cents"], t["to_name"]]
+                       for ord_, rows in enumerate(tickets, 1) for t in rows])
 
 
 # PostgreSQL, when a seat group cannot be one statement: the orders and the tickets whose seats are still free,

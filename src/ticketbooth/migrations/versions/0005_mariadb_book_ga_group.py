@@ -1,9 +1,10 @@
-"""MariaDB/MySQL: the procedure book_ga_group, a GA group's whole write in one call (booking/repository.py).
+"""MariaDB/MySQL: the procedure book_ga_group, a GA group's write after its orders in one call (booking/repository.py).
 
-A GA group was five statements after the transaction began (the orders, the tickets, the change row, one UPDATE per
+A GA group was four statements after the transaction began (the orders, the tickets, the change row, one UPDATE per
 tier); each costs the server process a round trip through the driver, and py-spy put them at a fifth of a worker's
-time. The procedure runs them inside the caller's transaction, as book_seat_group (0004) does for seats: the caller
-sends CALL and COMMIT.
+time. The caller inserts the orders (one multi-row INSERT returning their ids) and CALLs this for the rest, then
+COMMITs. The orders stay outside: inserted one by one inside a procedure (to learn each id) they cost MariaDB a
+third more CPU per booking than the multi-row INSERT (docs/benchmarks.md, "Seventh round").
 
 Revision ID: 0005
 Revises: 0004
@@ -17,40 +18,23 @@ down_revision = "0004"
 branch_labels = None
 depends_on = None
 
-# p_orders and p_tickets as book_seat_group takes them (seat_id null):
-# p_orders: [[user_id, customer_name, total_tickets, amount_cents, payment_source, idempotency_key, request_hash]]
-# p_tickets: [[ord, user_id, ticket_type_id, seat_id, price_cents, to_name]], ord being the 1-based position of the
-# order.
-# Steps, all in the caller's transaction: insert the orders in order, keeping their ids by position in v_ids; insert
-# the tickets in the order given (their ids ascend in it); log the sale; then take each tier's total with the
-# conditional UPDATE, tiers in id order (no deadlock between groups), last so that the hot rows stay locked only from
-# here to the COMMIT. When a tier has too few left, nothing more is taken and no row comes back: the caller rolls the
-# transaction back. Otherwise every ticket comes back as (ord, order_id, id, ticket_type_id, seat_id).
+# p_order_ids: [order_id], the group's orders, inserted by the caller in this transaction (one multi-row INSERT).
+# p_tickets: [[ord, user_id, ticket_type_id, seat_id, price_cents, to_name]] as book_seat_group takes them (seat_id
+# null), ord being the 1-based position of the ticket's order in p_order_ids.
+# Steps, all in the caller's transaction: insert the tickets in the order given (their ids ascend in it); log the
+# sale; then take each tier's total with the conditional UPDATE, tiers in id order (no deadlock between groups),
+# last so that the hot rows stay locked only from here to the COMMIT. When a tier has too few left, nothing more is
+# taken and no row comes back: the caller rolls the transaction back. Otherwise every ticket comes back as
+# (ord, order_id, id, ticket_type_id, seat_id).
 _BOOK_GA_GROUP = """
 CREATE PROCEDURE book_ga_group(
-    IN p_show INT, IN p_event INT, IN p_kind VARCHAR(16), IN p_now DATETIME(6),
-    IN p_orders LONGTEXT CHARACTER SET utf8mb4, IN p_tickets LONGTEXT CHARACTER SET utf8mb4)
+    IN p_show INT, IN p_event INT, IN p_kind VARCHAR(16), IN p_now DATETIME(6), IN p_order_ids LONGTEXT,
+    IN p_tickets LONGTEXT CHARACTER SET utf8mb4)
     MODIFIES SQL DATA
 BEGIN
-    DECLARE v_user_id, v_total, v_tier, v_wanted INT;
-    DECLARE v_amount BIGINT;
-    DECLARE v_name VARCHAR(200) CHARACTER SET utf8mb4;
-    DECLARE v_source VARCHAR(100) CHARACTER SET utf8mb4;
-    DECLARE v_key VARCHAR(128) CHARACTER SET utf8mb4;
-    DECLARE v_hash VARCHAR(64) CHARACTER SET utf8mb4;
+    DECLARE v_tier, v_wanted INT;
     DECLARE v_done BOOLEAN DEFAULT FALSE;
     DECLARE v_short BOOLEAN DEFAULT FALSE;
-    DECLARE v_ids LONGTEXT DEFAULT '';
-    DECLARE v_orders CURSOR FOR
-        SELECT o.user_id, o.customer_name, o.total_tickets, o.amount_cents, o.payment_source, o.idempotency_key,
-               o.request_hash
-          FROM JSON_TABLE(p_orders, '$[*]' COLUMNS (
-                   ord FOR ORDINALITY, user_id INT PATH '$[0]',
-                   customer_name VARCHAR(200) CHARACTER SET utf8mb4 PATH '$[1]', total_tickets INT PATH '$[2]',
-                   amount_cents BIGINT PATH '$[3]', payment_source VARCHAR(100) CHARACTER SET utf8mb4 PATH '$[4]',
-                   idempotency_key VARCHAR(128) CHARACTER SET utf8mb4 PATH '$[5]',
-                   request_hash VARCHAR(64) CHARACTER SET utf8mb4 PATH '$[6]')) AS o
-         ORDER BY o.ord;
     DECLARE v_tiers CURSOR FOR
         SELECT w.ticket_type_id, count(*)
           FROM JSON_TABLE(p_tickets, '$[*]' COLUMNS (ticket_type_id INT PATH '$[2]')) AS w
@@ -58,32 +42,18 @@ BEGIN
          ORDER BY w.ticket_type_id;
     DECLARE CONTINUE HANDLER FOR NOT FOUND SET v_done = TRUE;
 
-    OPEN v_orders;
-    read_orders: LOOP
-        FETCH v_orders INTO v_user_id, v_name, v_total, v_amount, v_source, v_key, v_hash;
-        IF v_done THEN
-            LEAVE read_orders;
-        END IF;
-        INSERT INTO `order` (user_id, event_date_id, customer_name, total_tickets, amount_cents, payment_source,
-                             idempotency_key, request_hash, created_at)
-        VALUES (v_user_id, p_show, v_name, v_total, v_amount, v_source, v_key, v_hash, p_now);
-        SET v_ids = CONCAT(v_ids, ',', LAST_INSERT_ID());
-    END LOOP;
-    CLOSE v_orders;
-    SET v_ids = CONCAT('[', SUBSTRING(v_ids, 2), ']');
-
     INSERT INTO ticket (order_id, user_id, event_id, event_date_id, ticket_type_id, seat_id, price_cents, to_name,
                         created_at)
     SELECT ids.id, t.user_id, p_event, p_show, t.ticket_type_id, NULL, t.price_cents, t.to_name, p_now
       FROM JSON_TABLE(p_tickets, '$[*]' COLUMNS (
                n FOR ORDINALITY, ord INT PATH '$[0]', user_id INT PATH '$[1]', ticket_type_id INT PATH '$[2]',
                price_cents INT PATH '$[4]', to_name VARCHAR(200) CHARACTER SET utf8mb4 PATH '$[5]')) AS t
-      JOIN JSON_TABLE(v_ids, '$[*]' COLUMNS (ord FOR ORDINALITY, id BIGINT PATH '$')) AS ids ON ids.ord = t.ord
+      JOIN JSON_TABLE(p_order_ids, '$[*]' COLUMNS (ord FOR ORDINALITY, id BIGINT PATH '$')) AS ids
+        ON ids.ord = t.ord
      ORDER BY t.n;
 
     INSERT INTO availability_change (event_date_id, kind, seat_ids, created_at) VALUES (p_show, p_kind, NULL, p_now);
 
-    SET v_done = FALSE;
     OPEN v_tiers;
     take_tiers: LOOP
         FETCH v_tiers INTO v_tier, v_wanted;
@@ -100,7 +70,7 @@ BEGIN
     CLOSE v_tiers;
 
     SELECT ids.ord, ticket.order_id, ticket.id, ticket.ticket_type_id, ticket.seat_id
-      FROM JSON_TABLE(v_ids, '$[*]' COLUMNS (ord FOR ORDINALITY, id BIGINT PATH '$')) AS ids
+      FROM JSON_TABLE(p_order_ids, '$[*]' COLUMNS (ord FOR ORDINALITY, id BIGINT PATH '$')) AS ids
       JOIN ticket ON ticket.order_id = ids.id
      WHERE NOT v_short
      ORDER BY ids.ord, ticket.id;
