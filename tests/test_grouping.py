@@ -245,11 +245,13 @@ def test_an_order_is_not_refused_for_a_seat_that_only_a_refused_order_wanted(dat
     assert _seats_sold(database, show) == {seats[0]: other_order, seats[1]: second, seats[2]: second}
 
 
-def test_postgresql_caches_a_seat_group_plan_that_looks_each_seat_up_by_the_unique_key(tmp_path):
+@pytest.mark.parametrize("statement", ["_BOOK_SEAT_GROUP", "_SEAT_TICKETS_PG"])
+def test_postgresql_caches_a_seat_read_plan_that_looks_each_seat_up_by_the_unique_key(tmp_path, statement):
     """PostgreSQL caches a generic plan for a prepared statement after a few runs. One made on a fresh database
     (tickets never analyzed) filtered seat_id over every ticket of the show, so a seat group's read grew with the
-    seats sold (75 % of a core in PostgreSQL in a seated bench run). The generic plan of book_seat_group's statement
-    must find each wanted seat, and its hold, by index lookups on both columns of the key."""
+    seats sold (75 % of a core in PostgreSQL in a seated bench run). The generic plans of book_seat_group's statement
+    and of the seat read of a seat group's transaction (seat_tickets) must find each wanted seat, and its hold, by
+    index lookups on both columns of the key."""
     if "postgresql" not in os.environ.get("TICKETBOOTH_TEST_DATABASES", "postgresql"):
         pytest.skip("PostgreSQL not in TICKETBOOTH_TEST_DATABASES")
     try:
@@ -259,7 +261,7 @@ def test_postgresql_caches_a_seat_group_plan_that_looks_each_seat_up_by_the_uniq
             pytest.fail(str(exc))
         pytest.skip(str(exc))
     try:
-        compiled = repository._BOOK_SEAT_GROUP.compile(dialect=asyncpg.dialect())
+        compiled = getattr(repository, statement).compile(dialect=asyncpg.dialect())
         nulls = ", ".join(["NULL"] * len(compiled.positiontup))
         with db.engine.connect() as conn:
             conn.exec_driver_sql("SET plan_cache_mode = force_generic_plan")

@@ -105,11 +105,27 @@ _SEAT_TICKETS = (
     .select_from(ticket.outerjoin(hold, hold.c.id == ticket.c.hold_id))
     .where(ticket.c.event_date_id == sa.bindparam("show"), ticket.c.seat_id.in_(sa.bindparam("seats", expanding=True)))
 )
+# PostgreSQL: the ticket row (sold or held) of each wanted seat, found by the unique key (event_date_id, seat_id),
+# and whether it is an expired hold's: (seat_id, expired_hold), one row per wanted seat that has one. A lateral
+# lookup per seat behind OFFSET 0, because PostgreSQL caches a generic plan for a prepared statement after five runs:
+# made while `ticket` had never been analyzed (a fresh database, until autovacuum's first ANALYZE), a plan of
+# `seat_id IN (...)` or `= ANY(...)` used the index for event_date_id only and filtered seat_id over every ticket of
+# the show, so the read grew with the seats sold. Binds :show, :now and :ticket_seats (an integer array).
+_WANTED_SEAT_TICKETS = """SELECT w.seat_id, t.expired_hold
+      FROM unnest(CAST(:ticket_seats AS integer[])) AS w(seat_id)
+     CROSS JOIN LATERAL (
+         SELECT ticket.order_id IS NULL AND hold.expires_at <= :now AS expired_hold
+           FROM ticket LEFT JOIN hold ON hold.id = ticket.hold_id
+          WHERE ticket.event_date_id = :show AND ticket.seat_id = w.seat_id OFFSET 0) AS t"""
+_SEAT_TICKETS_PG = sa.text(_WANTED_SEAT_TICKETS)
 
 
 async def seat_tickets(conn: AsyncConnection, event_date_id: int, seat_ids: list[int], now: datetime) -> dict[int, bool]:
     """Of `seat_ids`, those with a ticket row (sold or held), each with whether it is an expired hold's."""
-    rows = await conn.execute(_SEAT_TICKETS, {"show": event_date_id, "seats": seat_ids, "now": now})
+    if conn.dialect.name == "postgresql":
+        rows = await conn.execute(_SEAT_TICKETS_PG, {"show": event_date_id, "ticket_seats": seat_ids, "now": now})
+    else:
+        rows = await conn.execute(_SEAT_TICKETS, {"show": event_date_id, "seats": seat_ids, "now": now})
     return {seat_id: bool(expired) for seat_id, expired in rows.all()}
 
 
@@ -276,17 +292,10 @@ def _seat_tickets_and_change(on_conflict: str) -> str:
 # (nothing written, the caller books the group in a transaction instead), because an order left short could not be
 # undone inside one statement. The caller sends no two orders wanting the same seat. A seat held by an expired hold
 # must be freed first (holds.repository.free_expired_seat_holds): then nothing is written and `ok` comes back false.
-# The read looks each seat up on (event_date_id, seat_id); OFFSET 0 keeps it so in the plan PostgreSQL caches for
-# the prepared statement: a plan made while the show had no tickets (a fresh database, before autovacuum's first
-# ANALYZE) otherwise filtered seat_id over every ticket of the show, and the read grew with the seats sold.
+# The read looks each seat up by the unique key in any cached plan (_WANTED_SEAT_TICKETS).
 _BOOK_SEAT_GROUP = sa.text(f"""
 WITH found AS (
-    SELECT w.seat_id, t.expired_hold
-      FROM unnest(CAST(:ticket_seats AS integer[])) AS w(seat_id)
-     CROSS JOIN LATERAL (
-         SELECT ticket.order_id IS NULL AND hold.expires_at <= :now AS expired_hold
-           FROM ticket LEFT JOIN hold ON hold.id = ticket.hold_id
-          WHERE ticket.event_date_id = :show AND ticket.seat_id = w.seat_id OFFSET 0) AS t
+    {_WANTED_SEAT_TICKETS}
 ), go AS (
     SELECT NOT EXISTS (SELECT 1 FROM found WHERE expired_hold) AS ok
 ), refused AS (
