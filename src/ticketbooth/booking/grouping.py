@@ -7,7 +7,8 @@ trips. So while a transaction for a show is in flight in this process, new order
 then go together: one INSERT of all the orders and one of all their tickets, then, for GA, one conditional
 UPDATE per tier for the group's total (`remaining >= total`), and one COMMIT. On PostgreSQL a group is a
 single statement that is its own transaction (repository.book_ga_group, book_seat_group): one round trip, and
-for GA the tier stays locked only while it runs.
+for GA the tier stays locked only while it runs. On MariaDB a seat group is one CALL of a stored procedure, a GA
+group the orders' INSERT and one CALL (migrations 0004 and 0005), then the COMMIT.
 
 Every order still gets its own, exact answer. A GA group is all-or-nothing: when one order breaks a constraint
 (a reused Idempotency-Key), it is rolled back and each of its orders is booked on its own, exactly as without
@@ -200,9 +201,9 @@ async def _write_group(
         return await _write_seated_group(conn, event_date_id, group, now)
     order_ids = await repository.insert_orders(conn, [{**g.order, "created_at": now} for g in group])
     if conn.dialect.name == "mysql":  # the rest in one CALL of the procedure of migration 0005
-        args = {**_group_args(event_date_id, group, now), "order_ids": order_ids}
-        del args["orders"]
-        return _ga_outcomes(group, await repository.call_book_ga_group(conn, **args))
+        return _ga_outcomes(group, await repository.call_book_ga_group(
+            conn, event_date_id=event_date_id, event_id=group[0].tickets[0]["event_id"], order_ids=order_ids,
+            tickets=[g.tickets for g in group], change_kind=SOLD, now=now))
     issued = await repository.insert_tickets(conn, [
         {**t, "order_id": order_id, "created_at": now} for g, order_id in zip(group, order_ids) for t in g.tickets
     ], in_order=True)
