@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import event
 
 from ticketbooth.accounts.security import token_digest
 from ticketbooth.accounts.token_cache import TokenCache
@@ -95,3 +96,33 @@ def test_a_token_is_not_trusted_past_its_expiry(database, factory):
             await tokens.user_for(user.token)
 
     _with_cache(database, work)
+
+
+def test_tokens_that_miss_together_are_looked_up_in_one_query_each_with_its_own_answer(database, factory):
+    users = [factory.user() for _ in range(5)]
+    revoked = factory.user()
+    _revoke(database, revoked.token)
+
+    async def main():
+        db = Database(Settings(database_url=database.async_url))
+        lookups: list[str] = []
+        event.listen(db.engine.sync_engine, "before_cursor_execute",
+                     lambda _conn, _cursor, statement, *_: lookups.append(statement) if "permission" in statement
+                     else None)
+        tokens = TokenCache(db, ttl_s=60, poll_s=POLL_S)
+        try:
+            answers = await asyncio.gather(*(tokens.user_for(u.token) for u in users), tokens.user_for(revoked.token),
+                                           tokens.user_for("no-such-token"), return_exceptions=True)
+            again = await tokens.user_for(users[0].token)  # a second batch, after the first
+        finally:
+            await tokens.close()
+            await db.dispose()
+        return answers, again, lookups
+
+    answers, again, lookups = asyncio.run(main())
+
+    assert [a.id for a in answers[:5]] == [u.id for u in users]
+    assert all(isinstance(a, Unauthorized) for a in answers[5:])
+    assert again.id == users[0].id
+    if database.backend != "sqlite":  # SQLite's lookups run on its own inline engine
+        assert len(lookups) == 2
