@@ -2,6 +2,7 @@
 
 import json
 import re
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -57,7 +58,11 @@ def test_a_malformed_incoming_request_id_is_replaced(client, bad):
 def test_access_log_lines_are_json_with_route_status_and_request_id(server, client):
     response = client.get("/api/event-dates/999999", headers={"X-Request-ID": "trace-me-123"})
     assert response.status_code == 404
-    records = [json.loads(line) for line in server.log_path.read_text().splitlines() if "trace-me-123" in line]
+    # The line is written once the response has gone out, so it may land a moment after the client has the answer.
+    deadline = time.monotonic() + 5
+    while not (records := [json.loads(line) for line in server.log_path.read_text().splitlines()
+                           if "trace-me-123" in line]) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert records, "no log line with the request id"
     access = [r for r in records if r["logger"] == "ticketbooth.access"]
     assert len(access) == 1
