@@ -126,3 +126,21 @@ def test_tokens_that_miss_together_are_looked_up_in_one_query_each_with_its_own_
     assert again.id == users[0].id
     if database.backend != "sqlite":  # SQLite's lookups run on its own inline engine
         assert len(lookups) == 2
+
+
+def test_when_the_database_is_away_every_token_of_the_batch_gets_the_error_and_none_waits_forever():
+    async def main():
+        db = Database(Settings(database_url="postgresql+asyncpg://ticketbooth@127.0.0.1:1/nothing_listens_here",
+                               db_pool_timeout_s=2))
+        tokens = TokenCache(db, ttl_s=60, poll_s=POLL_S)
+        try:
+            return await asyncio.wait_for(asyncio.gather(*(tokens.user_for(f"token-{n}") for n in range(3)),
+                                                         return_exceptions=True), timeout=30)
+        finally:
+            await tokens.close()
+            await db.dispose()
+
+    answers = asyncio.run(main())
+
+    assert len(answers) == 3
+    assert all(isinstance(a, Exception) and not isinstance(a, Unauthorized) for a in answers), answers
