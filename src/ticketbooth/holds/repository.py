@@ -135,11 +135,27 @@ _FREE_EXPIRED_SEAT_HOLDS = sa.delete(ticket).where(  # built once: every seat bo
 )
 
 
+# PostgreSQL: one execution per seat (pipelined by asyncpg: one round trip), each by the whole unique key, and the
+# hold by its primary key. PostgreSQL caches a generic plan for a prepared statement: made while `ticket` had never
+# been analyzed (a fresh database, until autovacuum's first ANALYZE), the plan of `seat_id IN (...)` used the index
+# for event_date_id only and filtered seat_id over every ticket of the show.
+_FREE_EXPIRED_SEAT_HOLD_PG = sa.delete(ticket).where(
+    ticket.c.event_date_id == _SHOW,
+    ticket.c.seat_id == sa.bindparam("seat"),
+    ticket.c.order_id.is_(None),
+    sa.exists().where(hold.c.id == ticket.c.hold_id, hold.c.expires_at <= sa.bindparam("now")),
+)
+
+
 async def free_expired_seat_holds(
     conn: AsyncConnection, *, event_date_id: int, seat_ids: list[int], now: datetime
 ) -> None:
     """An expired hold never blocks anyone: drop its seat rows where someone now wants those seats."""
-    await conn.execute(_FREE_EXPIRED_SEAT_HOLDS, {"show": event_date_id, "seat_ids": seat_ids, "now": now})
+    if conn.dialect.name != "postgresql":
+        await conn.execute(_FREE_EXPIRED_SEAT_HOLDS, {"show": event_date_id, "seat_ids": seat_ids, "now": now})
+    elif seat_ids:
+        await conn.execute(_FREE_EXPIRED_SEAT_HOLD_PG,
+                           [{"show": event_date_id, "seat": seat_id, "now": now} for seat_id in seat_ids])
 
 
 async def expired_held_quantities(conn: AsyncConnection, *, event_date_id: int, now: datetime) -> dict[int, int]:
