@@ -143,6 +143,7 @@ def cmd_serve(args) -> None:
         access_log=False,  # the app writes its own access lines, with the request id
         timeout_graceful_shutdown=30,
         loop="ticketbooth.serving:BatchAcceptLoop",
+        http="ticketbooth.serving:CoalescingHttpToolsProtocol",
     )
 
 
