@@ -1,12 +1,17 @@
-"""The server's event loop accepts a burst of connections while it is busy (ticketbooth/serving.py)."""
+"""How a server process runs (ticketbooth/serving.py): its event loop accepts a burst of connections while it is
+busy, and each response leaves in one write."""
 
 import asyncio
 import socket
+import struct
+import threading
 import time
 
+import uvicorn
 import uvloop
 
 from ticketbooth.serving import BatchAcceptLoop
+from tests.support.servers import free_port
 
 BURST = 200
 TURN_S = 0.015  # each turn of the loop is kept this busy, like a worker under a flash crowd
@@ -61,3 +66,51 @@ def test_a_busy_worker_accepts_a_burst_of_connections_within_a_few_turns():
 def test_control_plain_uvloop_accepts_one_connection_per_turn():
     """The control: what the batch loop fixes is real with this uvloop (one accept per turn: 3 s here)."""
     assert _seconds_until_all_greeted(uvloop.new_event_loop) > BURST * TURN_S / 2
+
+
+RESPONSES = 20
+_BODY = b'{"ok":true}'
+# struct tcp_info (linux/tcp.h): tcpi_data_segs_in, the segments that carried data to this socket (Linux >= 4.6)
+_TCPI_DATA_SEGS_IN = 152
+
+
+async def _small_json(scope, receive, send):
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(_BODY))]})
+    await send({"type": "http.response.body", "body": _BODY})
+
+
+def _data_segments_per_response(http: str) -> float:
+    """A real uvicorn server with this HTTP protocol, as `ticketbooth serve` runs it; one keep-alive connection asks
+    RESPONSES times, each answer read whole before the next request, and the client's kernel counts the segments."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(_small_json, host="127.0.0.1", port=port, lifespan="off",
+                                           log_level="warning", loop="ticketbooth.serving:BatchAcceptLoop", http=http))
+    thread = threading.Thread(target=server.run)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.01)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+            for _ in range(RESPONSES):
+                client.sendall(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+                answer = b""
+                while not answer.endswith(_BODY):
+                    answer += client.recv(65536)
+                assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
+            info = client.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 512)
+        return struct.unpack_from("I", info, _TCPI_DATA_SEGS_IN)[0] / RESPONSES
+    finally:
+        server.should_exit = True
+        thread.join()
+
+
+def test_each_small_response_leaves_as_one_segment():
+    assert _data_segments_per_response("ticketbooth.serving:CoalescingHttpToolsProtocol") == 1
+
+
+def test_control_plain_httptools_sends_headers_and_body_apart():
+    """The control: uvicorn's own protocol writes a response in two segments, and the count above sees it."""
+    assert _data_segments_per_response("httptools") == 2

@@ -45,7 +45,10 @@ class ServerProcess:
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", app, "--factory", "--host", "127.0.0.1", "--port", str(self.port),
-             "--no-access-log", "--log-level", "warning"],
+             "--no-access-log", "--log-level", "warning",
+             # the event loop and HTTP protocol of `ticketbooth serve` (cli.py)
+             "--loop", "ticketbooth.serving:BatchAcceptLoop",
+             "--http", "ticketbooth.serving:CoalescingHttpToolsProtocol"],
             env=full_env, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT,
         )
 
