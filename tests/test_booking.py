@@ -134,6 +134,38 @@ def test_idempotency_key_replays_the_first_booking(api, factory, database):
     assert tier_counts(database, show.id) == {3: (10, 8, 2)}
 
 
+def test_a_retried_seat_booking_replays_even_though_its_seats_are_sold(api, factory, database):
+    """The retry of a seat booking whose first request committed (its answer lost on the way) finds its own seats
+    sold: it must get the first booking's answer, not SEAT_ALREADY_TAKEN, and book nothing more."""
+    show = factory.seated_show(rows=1, per_row=4)
+    user = factory.user()
+    headers = {**user.auth, "Idempotency-Key": "seats-retry-1"}
+    body = seat_body(show.id, show.seat_ids[0], show.seat_ids[1])
+
+    first = api.post("/api/bookings", headers=headers, json=body)
+    before = snapshot(database)
+    again = api.post("/api/bookings", headers=headers, json=body)
+
+    assert first.status_code == again.status_code == 201, again.text
+    assert first.json() == again.json()
+    assert snapshot(database) == before
+
+
+def test_a_retried_ga_booking_replays_after_its_tier_sold_out(api, factory, database):
+    show = factory.ga_show({3: (3, 1000)})
+    user, other = factory.user(), factory.user()
+    headers = {**user.auth, "Idempotency-Key": "ga-retry-1"}
+
+    first = api.post("/api/bookings", headers=headers, json=ga_body(show.id, (3, 2)))
+    assert api.post("/api/bookings", headers=other.auth, json=ga_body(show.id, (3, 1))).status_code == 201
+    before = snapshot(database)
+    again = api.post("/api/bookings", headers=headers, json=ga_body(show.id, (3, 2)))
+
+    assert first.status_code == again.status_code == 201, again.text
+    assert first.json() == again.json()
+    assert snapshot(database) == before
+
+
 def test_idempotency_key_with_another_body_is_rejected(api, factory, database):
     show = factory.ga_show({3: (10, 1000)})
     user = factory.user()

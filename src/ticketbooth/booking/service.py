@@ -38,6 +38,7 @@ from ticketbooth.errors import (
     HoldExpired,
     HoldNotActive,
     IdempotencyKeyReused,
+    InsufficientInventory,
     NotFound,
     OrderLimitExceeded,
     SeatAlreadyTaken,
@@ -101,28 +102,19 @@ async def book(
         "request_hash": fingerprint,
     }
 
-    async def transaction(conn: AsyncConnection) -> int:
-        now = utcnow()
-        order_id = await repository.insert_order(conn, values={**order_row, "created_at": now})
-        issued = await plan.write(conn, order_id, now)
-        await record_change(conn, event_date_id=request.event_date_id, kind=SOLD, seat_ids=plan.seat_ids, now=now)
-        return order_id, issued
-
     try:
-        if groups is not None and plan.groupable_tickets is not None:
-            try:
-                order_id, issued = await groups.book(request.event_date_id, order_row, plan.groupable_tickets)
-            except TierSoldOut as exc:
-                raise too_few_left(next(c for c in plan.claims if c.ticket_type_id == exc.ticket_type_id)) from None
-            except BookAlone:
-                order_id, issued = await db.run_transaction(transaction)
-        else:
-            order_id, issued = await db.run_transaction(transaction)
+        order_id, issued = await _write_order(db, groups, request.event_date_id, order_row, plan)
     except IntegrityError as exc:
         if idempotency_key and is_unique_violation(exc, "uq_order_user_id_idempotency_key"):
             return await replay(db, user, idempotency_key, fingerprint)
         if is_unique_violation(exc, "uniq_ticket_eventdate_seat"):
             raise SeatAlreadyTaken() from None
+        raise
+    except (SeatAlreadyTaken, InsufficientInventory):
+        # A group refuses an order whose seats or tickets are gone without inserting it, so the unique key never
+        # meets a retry whose first request booked them (its answer lost on the way): that retry finds its order.
+        if idempotency_key and await _find_keyed_order(db, user, idempotency_key) is not None:
+            return await replay(db, user, idempotency_key, fingerprint)
         raise
     except HoldExpired:
         await _expire_hold_now(db, request.hold_id, request.event_date_id)
@@ -137,6 +129,28 @@ async def book(
             for t in sorted(issued, key=lambda t: t.id)
         ],
     }
+
+
+async def _write_order(db: Database, groups: GroupBooker | None, event_date_id: int, order_row: dict,
+                       plan: "_Plan") -> tuple[int, list]:
+    """The order and what its plan writes, in a group's transaction or in one of its own: the order's id and the
+    issued tickets."""
+
+    async def transaction(conn: AsyncConnection) -> tuple[int, list]:
+        now = utcnow()
+        order_id = await repository.insert_order(conn, values={**order_row, "created_at": now})
+        issued = await plan.write(conn, order_id, now)
+        await record_change(conn, event_date_id=event_date_id, kind=SOLD, seat_ids=plan.seat_ids, now=now)
+        return order_id, issued
+
+    if groups is not None and plan.groupable_tickets is not None:
+        try:
+            return await groups.book(event_date_id, order_row, plan.groupable_tickets)
+        except TierSoldOut as exc:
+            raise too_few_left(next(c for c in plan.claims if c.ticket_type_id == exc.ticket_type_id)) from None
+        except BookAlone:
+            pass
+    return await db.run_transaction(transaction)
 
 
 @dataclass
