@@ -10,7 +10,7 @@ import time
 import uvicorn
 import uvloop
 
-from ticketbooth.serving import BatchAcceptLoop
+from ticketbooth.serving import BatchAcceptLoop, _CoalescingTransport
 from tests.support.servers import free_port
 
 BURST = 200
@@ -114,3 +114,38 @@ def test_each_small_response_leaves_as_one_segment():
 def test_control_plain_httptools_sends_headers_and_body_apart():
     """The control: uvicorn's own protocol writes a response in two segments, and the count above sees it."""
     assert _data_segments_per_response("httptools") == 2
+
+
+def _what_the_peer_reads(write_to) -> bytes:
+    """Everything a peer reads, up to end of file, from a real uvloop transport wrapped as the protocol wraps it."""
+    async def main():
+        loop = asyncio.get_running_loop()
+        ours, theirs = socket.socketpair()
+        transport, _ = await loop.connect_accepted_socket(asyncio.Protocol, ours)
+        write_to(_CoalescingTransport(transport, loop))
+        theirs.setblocking(False)
+        received = b""
+        while chunk := await asyncio.wait_for(loop.sock_recv(theirs, 65536), 10):
+            received += chunk
+        theirs.close()
+        return received
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main())
+
+
+def test_coalesced_writes_leave_in_order_before_end_of_file():
+    def write(transport):
+        transport.write(b"status+headers;")
+        transport.writelines([b"body ", b"part 2;"])
+        transport.write_eof()
+
+    assert _what_the_peer_reads(write) == b"status+headers;body part 2;"
+
+
+def test_closing_sends_what_was_gathered_first():
+    def write(transport):
+        transport.write(b"the last answer")
+        transport.close()
+
+    assert _what_the_peer_reads(write) == b"the last answer"
