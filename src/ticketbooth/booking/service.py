@@ -90,8 +90,8 @@ async def book(
             plan = await _plan_hold_conversion(db, user, request)
         except HoldNotActive:
             # A retried conversion finds its hold converted already: answer with that order.
-            if idempotency_key and await _find_keyed_order(db, user, idempotency_key) is not None:
-                return await replay(db, user, idempotency_key, fingerprint)
+            if idempotency_key and (found := await _find_keyed_order(db, user, idempotency_key)) is not None:
+                return await _replayed(db, found, fingerprint)
             raise
     else:
         plan = _plan_direct_booking(user, request, await price_order(db, settings, request))
@@ -113,8 +113,8 @@ async def book(
     except (SeatAlreadyTaken, InsufficientInventory):
         # A group refuses an order whose seats or tickets are gone without inserting it, so the unique key never
         # meets a retry whose first request booked them (its answer lost on the way): that retry finds its order.
-        if idempotency_key and await _find_keyed_order(db, user, idempotency_key) is not None:
-            return await replay(db, user, idempotency_key, fingerprint)
+        if idempotency_key and (found := await _find_keyed_order(db, user, idempotency_key)) is not None:
+            return await _replayed(db, found, fingerprint)
         raise
     except HoldExpired:
         await _expire_hold_now(db, request.hold_id, request.event_date_id)
@@ -389,6 +389,11 @@ async def replay(db: Database, user: CurrentUser, idempotency_key: str, fingerpr
     found = await _find_keyed_order(db, user, idempotency_key)
     if found is None:  # the conflicting order vanished (rolled back): nothing was booked, the client may retry
         raise ServiceUnavailable("The first request with this Idempotency-Key did not complete; retry.")
+    return await _replayed(db, found, fingerprint)
+
+
+async def _replayed(db: Database, found, fingerprint: str) -> dict:
+    """The answer to a retry whose key's order was found: that order, if the body is the same."""
     if found.request_hash != fingerprint:
         raise IdempotencyKeyReused()
     return await booking_response(db, found.id)
