@@ -35,6 +35,25 @@ async def changes_after(conn: AsyncConnection, *, event_date_id: int, after_id: 
     return (await conn.execute(query)).all()
 
 
+async def change_ids_between(conn: AsyncConnection, *, event_date_id: int, after_id: int, up_to_id: int) -> list[int]:
+    """Ids only (the index holds them): a poller compares them with the ids it has seen to find late commits."""
+    query = sa.select(availability_change.c.id).where(
+        availability_change.c.event_date_id == event_date_id,
+        availability_change.c.id > after_id,
+        availability_change.c.id <= up_to_id,
+    )
+    return list((await conn.execute(query)).scalars())
+
+
+async def changes_with_ids(conn: AsyncConnection, ids: list[int]) -> list[sa.Row]:
+    query = (
+        sa.select(availability_change.c.id, availability_change.c.kind, availability_change.c.seat_ids)
+        .where(availability_change.c.id.in_(ids))
+        .order_by(availability_change.c.id)
+    )
+    return (await conn.execute(query)).all()
+
+
 async def latest_change_id(conn: AsyncConnection) -> int:
     return (await conn.execute(sa.select(sa.func.coalesce(sa.func.max(availability_change.c.id), 0)))).scalar_one()
 

@@ -103,25 +103,38 @@ class AvailabilityBroker:
         return _update(max(r.id for r in rows), "change", changes)
 
     async def _poll(self, event_date_id: int, show: _Show, start_id: int) -> None:
-        floor = start_id  # every id <= floor is settled
+        """Each turn reads the rows after the newest id seen, and the ids between `floor` and it, to catch rows
+        that committed after higher ids (ids are handed out at insert, not at commit). Reading the whole window
+        as rows instead, capped at _BACKLOG_LIMIT, stalled the stream for LATE_COMMIT_WINDOW_S whenever a rush
+        wrote more rows than the cap within the window: every row under the cap had been seen, nothing new came."""
+        floor = start_id  # every id <= floor is settled: seen, or not committed within the window (rolled back)
+        newest = start_id
         seen: dict[int, float] = {}
         while show.subscribers:
             await asyncio.sleep(POLL_INTERVAL_S)
             try:
                 async with self.db.read() as conn:
                     rows = await repository.changes_after(
-                        conn, event_date_id=event_date_id, after_id=floor, limit=_BACKLOG_LIMIT
+                        conn, event_date_id=event_date_id, after_id=newest, limit=_BACKLOG_LIMIT
                     )
+                    if newest > floor:
+                        window = await repository.change_ids_between(
+                            conn, event_date_id=event_date_id, after_id=floor, up_to_id=newest
+                        )
+                        late = [i for i in window if i not in seen]
+                        if late:
+                            rows = [*await repository.changes_with_ids(conn, late), *rows]
                 now = time.monotonic()
-                fresh = [r for r in rows if r.id not in seen]
-                for r in fresh:
+                for r in rows:
                     seen[r.id] = now
+                if rows:
+                    newest = max(newest, rows[-1].id)
                 settled = [i for i, t in seen.items() if now - t > LATE_COMMIT_WINDOW_S]
                 if settled:
                     floor = max(floor, max(settled))
                     seen = {i: t for i, t in seen.items() if i > floor}
-                if fresh:
-                    self._publish(show, await self._state_of(event_date_id, fresh))
+                if rows:
+                    self._publish(show, await self._state_of(event_date_id, rows))
                 await self._forget_old_changes(now)
             except Exception:  # a database hiccup must not end the stream; the next poll retries
                 log.warning("availability poll for event date %s failed", event_date_id, exc_info=True)
