@@ -30,6 +30,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -83,13 +84,13 @@ from ticketbooth.kit import utcnow  # noqa: E402
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 MY_ADMIN = "mysql+pymysql://root@127.0.0.1:3306/mysql"
-ALL_SCENARIOS = ("ga-hot", "ga-1m", "sellout", "seated", "browse", "mix")
+ALL_SCENARIOS = ("ga-hot", "ga-1m", "sellout", "seated", "seated-map", "browse", "mix")
 DEFAULT_SCENARIOS = {
-    "postgresql": "ga-hot,ga-1m,sellout,seated,browse,mix",
-    "mariadb": "ga-hot,seated,browse",
-    "sqlite": "ga-hot,seated,browse",
+    "postgresql": "ga-hot,ga-1m,sellout,seated,seated-map,browse,mix",
+    "mariadb": "ga-hot,seated,seated-map,browse",
+    "sqlite": "ga-hot,seated,seated-map,browse",
 }
-BOOKING_SCENARIOS = {"ga-hot", "ga-1m", "sellout", "seated", "mix"}
+BOOKING_SCENARIOS = {"ga-hot", "ga-1m", "sellout", "seated", "seated-map", "mix"}
 GA, VIP, FRONT_ROW = 3, 1, 2
 GA_PRICE = 5_000
 
@@ -728,7 +729,6 @@ class WaitSampler:
     pg_stat_activity state + wait event; MariaDB: processlist command + state). Mean sessions per kind."""
 
     def __init__(self, db: BenchDB):
-        import threading
         self.db, self.samples, self.counts = db, 0, {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -764,6 +764,61 @@ class WaitSampler:
         if not self.samples:
             return None
         return {k: round(v / self.samples, 1) for k, v in sorted(self.counts.items(), key=lambda kv: -kv[1])}
+
+
+class SeatMapFeed:
+    """What the buyers of `seated-map` see: the show's live availability stream (GET .../availability/stream, the
+    stream the SPA's seat map follows), kept in a file of one byte per seat, "0" shown free and "1" taken, which
+    the wrk threads re-read every TB_VIEW_REFRESH_S. The file is replaced whole, so a reader never sees half of it."""
+
+    def __init__(self, url: str, show: dict, path: Path):
+        import httpx
+        self.path, self.seat_min = path, show["seat_min"]
+        self.view = bytearray(b"1" * show["seats"])
+        self.changes = 0
+        self._stream_url = f"{url}/api/event-dates/{show['date_id']}/availability/stream"
+        self._client = httpx.Client(timeout=httpx.Timeout(10, read=None))
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._follow, daemon=True)
+        self._thread.start()
+        if not self._ready.wait(30):
+            self.close()
+            raise RuntimeError(f"no snapshot from {self._stream_url} within 30 s: {self._error!r}")
+
+    def _follow(self) -> None:
+        try:
+            with self._client.stream("GET", self._stream_url) as response:
+                response.raise_for_status()
+                data: list[str] = []
+                for line in response.iter_lines():
+                    if line.startswith("data:"):
+                        data.append(line[5:].lstrip())
+                    elif not line and data:
+                        self._apply(json.loads("\n".join(data)))
+                        data = []
+        except BaseException as exc:  # closed by close(), or the stream failed: readers keep the last view
+            self._error = exc
+
+    def _apply(self, message: dict) -> None:
+        if message.get("type") == "snapshot":
+            seats = [seat for section in message["sections"] for row in section["rows"] for seat in row["seats"]]
+        elif message.get("type") == "change":
+            seats = message["seats"]
+            self.changes += 1
+        else:
+            return
+        for seat in seats:
+            self.view[seat["seatId"] - self.seat_min] = ord("0") if seat["available"] else ord("1")
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_bytes(self.view)
+        os.replace(tmp, self.path)
+        self._ready.set()
+
+    def close(self) -> None:
+        self._client.close()
+        self._thread.join(timeout=5)
+        self.path.unlink(missing_ok=True)
 
 
 class Run:
@@ -820,7 +875,7 @@ class Run:
         st = wrk["statuses"]
         fillers = wrk.get("fillers", 0)
         ok = st.get("201", 0)
-        n2xx = sum(v for k, v in st.items() if k.startswith("2")) - (fillers if scenario == "sellout" else 0)
+        n2xx = sum(v for k, v in st.items() if k.startswith("2")) - fillers
         n409 = st.get("409", 0)
         n4xx = sum(v for k, v in st.items() if k.startswith("4")) - n409
         n5xx = sum(v for k, v in st.items() if k.startswith("5"))
@@ -828,8 +883,8 @@ class Run:
         total_ticks = m1[0] - m0[0]
         rec = {
             "db": self.db.backend, "scenario": scenario, "conns": conns, "workers": self.args.workers, "rep": rep,
-            "duration_s": round(secs, 2), "requests": wrk["requests"] - (fillers if scenario == "sellout" else 0),
-            "rps": round((wrk["requests"] - (fillers if scenario == "sellout" else 0)) / secs, 1),
+            "duration_s": round(secs, 2), "requests": wrk["requests"] - fillers,
+            "rps": round((wrk["requests"] - fillers) / secs, 1),
             "bookings_ok": ok, "bookings_per_s": round(ok / secs, 1),
             "tickets_per_s": round(wrk.get("tickets_in_201", 0) / secs, 1),
             "ok_by_second": wrk.get("ok_by_second", []),
@@ -847,6 +902,7 @@ class Run:
             "busy_before_pct": round(busy, 1), "load_before": load_before,
             "rss_peak_mb": [round(v, 1) for v in (vm_hwm_mb(p) for p in self.all_server_pids()) if v is not None],
             "started_utc": t_start.isoformat(timespec="seconds"), "drain_s": drain_s,
+            "last_ok_s": wrk.get("last_ok_s"),
         }
         if db_waits:
             rec["db_sessions"] = db_waits
@@ -855,7 +911,7 @@ class Run:
             exact = False  # wrk's duration cap stopped it before every attempt was answered
         if show is not None and scenario != "browse":
             rec["invariant"] = check_invariants(self.db, show, before, wrk, conns, exact=exact)
-            if scenario == "seated":
+            if scenario in ("seated", "seated-map"):
                 rec["conflict_rate"] = round(n409 / max(1, ok + n409), 3)
         if extra:
             rec.update(extra(rec, t_start))
@@ -960,6 +1016,33 @@ class Run:
                      duration=self.args.duration, timeout_s=self.args.timeout, warm_env=self.warm_ga(), show=show,
                      rep=rep)
 
+    def seated_map(self, conns: int, rep: int) -> None:
+        """The seated rush with buyers who pick from the seats their seat map shows free (SeatMapFeed); every
+        thread's buyers leave once their map shows no seat left, so a run ends soon after the arena sells out."""
+        show = seed_seated_show(self.db, self.get_arena(), "seated-map")
+        view = VAR / f"seat-view-{show['date_id']}-{secrets.token_hex(3)}"
+        feed = SeatMapFeed(self.url, show, view)
+
+        def extra(rec: dict, t_start) -> dict:
+            rush_s = rec["last_ok_s"] or rec["duration_s"]
+            with self.db.engine.connect() as conn:
+                sold = conn.execute(sa.select(sa.func.count()).select_from(t.ticket)
+                                    .where(t.ticket.c.event_date_id == show["date_id"])).scalar_one()
+            rec["rps"] = round(rec["requests"] / rush_s, 1)
+            rec["bookings_per_s"] = round(rec["bookings_ok"] / rush_s, 1)
+            rec["tickets_per_s"] = round(rec["tickets_per_s"] * rec["duration_s"] / rush_s, 1)
+            return {"rush_s": round(rush_s, 2), "seats_sold": sold, "seats": show["seats"],
+                    "stream_changes": feed.changes}
+
+        try:
+            self.measure("seated-map", conns, {"TB_MODE": "seated-map", "TB_SEAT_DATE": show["date_id"],
+                                               "TB_SEAT_MIN": show["seat_min"], "TB_SEAT_MAX": show["seat_max"],
+                                               "TB_HOT_SEATS": self.args.hot_seats, "TB_VIEW": view},
+                         duration=self.args.duration, timeout_s=self.args.timeout, warm_env=self.warm_ga(),
+                         show=show, rep=rep, extra=extra)
+        finally:
+            feed.close()
+
     def browse(self, conns: int, rep: int, *, avail: bool) -> None:
         env = {"TB_MODE": "events"}
         self.measure("browse-events", conns, env, duration=self.args.duration, timeout_s=self.args.timeout,
@@ -1063,7 +1146,8 @@ def aggregate(records: list[dict]) -> list[dict]:
         for field in ("rps", "bookings_per_s", "tickets_per_s", "p50_ms", "p95_ms", "p99_ms", "max_ms", "s2xx",
                       "s409", "s4xx", "s5xx", "socket_errors", "timeouts", "wrk_cpu_pct", "server_cpu_pct",
                       "db_cpu_pct", "machine_busy_pct", "busy_before_pct", "conflict_rate", "time_to_sell_out_s",
-                      "sold", "p50_vs_0_sold", "in_flight", "ratio", "attempts_answered", "drain_s"):
+                      "sold", "p50_vs_0_sold", "in_flight", "ratio", "attempts_answered", "drain_s", "rush_s",
+                      "seats_sold", "seats", "stream_changes"):
             agg[field] = _med(r.get(field) for r in rs)
         agg["ok_by_window"] = _ok_by_window(rs)
         agg["rss_peak_mb"] = max((max(r["rss_peak_mb"]) for r in rs if r.get("rss_peak_mb")), default=None)
@@ -1075,22 +1159,24 @@ def aggregate(records: list[dict]) -> list[dict]:
         agg["ratio"] = _med(r.get("ratio") for r in rs)
         agg["loads"] = sorted({r["load_before"][0] for r in rs if r.get("load_before")})
         out.append(agg)
-    order = {s: i for i, s in enumerate(("ga-hot", "ga-1m@0", "ga-1m@1M", "sellout", "seated", "browse-events",
+    order = {s: i for i, s in enumerate(("ga-hot", "ga-1m@0", "ga-1m@1M", "sellout", "seated", "seated-map", "browse-events",
                                          "browse-avail", "mix"))}
     dbs = {"postgresql": 0, "mariadb": 1, "sqlite": 2}
     out.sort(key=lambda a: (dbs.get(a["db"], 9), order.get(a["scenario"], 50), a["scenario"], a["conns"]))
     return out
 
 
-# Seconds of a seated run whose successes/s the table shows: the first, the middle and the last three.
+# Seconds of a seated run whose successes/s the table shows: the first, the middle and the last three (seated-map
+# runs end when the arena is sold out, often before the last three).
 _OK_WINDOWS = ((1, 3), (7, 9), (13, 15))
 
 
 def _ok_by_window(rs: list[dict]) -> dict[tuple[int, int], float] | None:
     """Seated: successful bookings/s in each of _OK_WINDOWS, median over the runs (the arena fills as a run goes)."""
-    if not all(r.get("scenario") == "seated" and len(r.get("ok_by_second") or []) >= _OK_WINDOWS[-1][1] for r in rs):
+    if not all(r.get("scenario") in ("seated", "seated-map") and r.get("ok_by_second") for r in rs):
         return None
-    return {(a, b): _med(sum(r["ok_by_second"][a - 1:b]) / (b - a + 1) for r in rs) for a, b in _OK_WINDOWS}
+    windows = [(a, b) for a, b in _OK_WINDOWS if all(len(r["ok_by_second"]) >= b for r in rs)]
+    return {(a, b): _med(sum(r["ok_by_second"][a - 1:b]) / (b - a + 1) for r in rs) for a, b in windows} or None
 
 
 def _f(v, fmt="{:,.0f}", none="–"):
@@ -1106,8 +1192,11 @@ def render_table(aggs: list[dict]) -> str:
         notes = []
         if a.get("conflict_rate") is not None:
             notes.append(f"conflict rate {a['conflict_rate']:.1%}")
-        if a.get("tickets_per_s") and a["scenario"] == "seated":
+        if a.get("tickets_per_s") and a["scenario"] in ("seated", "seated-map"):
             notes.append(f"{a['tickets_per_s']:,.0f} seats/s")
+        if a.get("seats_sold") is not None:
+            notes.append(f"{a['seats_sold']:,.0f} of {a['seats']:,.0f} seats sold, last sale at {a['rush_s']:.1f} s "
+                         f"(req/s and ok/s up to it); {a['stream_changes']:,.0f} stream messages")
         if a.get("ok_by_window"):
             notes.append("ok/s in seconds " + ", ".join(f"{lo}-{hi}: {v:,.0f}" for (lo, hi), v in a["ok_by_window"].items()))
         if a.get("time_to_sell_out_s") is not None:
@@ -1276,6 +1365,8 @@ def cmd_run(args) -> int:
                         run.sellout(conns, rep)
                     elif scenario == "seated":
                         run.seated(conns, rep)
+                    elif scenario == "seated-map":
+                        run.seated_map(conns, rep)
                     elif scenario == "browse":
                         run.browse(conns, rep, avail=conns == conns_list[0])
                     elif scenario == "mix":

@@ -19,7 +19,7 @@ def test_bench_quick_sqlite(tmp_path):
     assert shutil.which("wrk"), "wrk is not installed: scripts/setup-tools installs it"
     out = tmp_path / "result.json"
     proc = subprocess.Popen(
-        [sys.executable, str(REPO / "bench" / "harness.py"), "--quick", "--db", "sqlite", "--scenarios", "ga-hot,browse",
+        [sys.executable, str(REPO / "bench" / "harness.py"), "--quick", "--db", "sqlite", "--scenarios", "ga-hot,browse,seated-map",
          "--no-ceiling", "--connections", "8", "--duration", "3", "--warmup", "0", "--users", "50", "--json-out", str(out)],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
@@ -32,9 +32,12 @@ def test_bench_quick_sqlite(tmp_path):
     assert proc.returncode == 0, stdout[-3000:] + stderr[-3000:]
     result = json.loads(out.read_text())
     scenarios = {r["scenario"]: r for r in result["records"]}
-    assert set(scenarios) == {"ga-hot", "browse-events", "browse-avail"}
+    assert set(scenarios) == {"ga-hot", "browse-events", "browse-avail", "seated-map"}
     ga = scenarios["ga-hot"]
     assert ga["invariant"]["ok"], ga["invariant"]
     assert ga["bookings_ok"] > 0 and ga["s5xx"] == 0
     assert scenarios["browse-events"]["s2xx"] > 0
+    seated = scenarios["seated-map"]  # buyers who pick from the seat map the live stream keeps current
+    assert seated["invariant"]["ok"], seated["invariant"]
+    assert seated["bookings_ok"] > 0 and seated["s5xx"] == 0 and seated["stream_changes"] > 0
     assert "invariants: all ok" in stdout

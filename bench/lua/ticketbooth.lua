@@ -1,11 +1,13 @@
 -- wrk script for the Ticketbooth benchmark (bench/run). All parameters come from environment variables,
 -- because wrk hands its `-- args` only to the per-thread states, not to the main state that runs done().
 --
---   TB_MODE      ga | seated | sellout | events | avail | mix
+--   TB_MODE      ga | seated | seated-map | sellout | events | avail | mix
 --   TB_TOKENS    file with one bearer token per line (distinct users)
 --   TB_OUT       JSON file written by done()
 --   TB_GA_DATE, TB_GA_TIER        the GA show and its hot tier
 --   TB_SEAT_DATE, TB_SEAT_MIN, TB_SEAT_MAX, TB_HOT_SEATS   the seated show: seat id range and its "front" block
+--   TB_VIEW      seated-map: file with one byte per seat of the show, "0" shown free and "1" taken, kept current
+--                from the show's live availability stream by the harness; re-read every TB_VIEW_REFRESH_S
 --   TB_AVAIL_DATE                 the show whose availability is browsed
 --   TB_QUOTA     sellout: booking attempts per wrk thread; afterwards the thread sends GET /health fillers and
 --                stops as soon as all of its booking attempts are answered (so orders == 201s exactly), or
@@ -58,6 +60,9 @@ function init(args)
   give_up_after = env_num("TB_TIMEOUT_S", 5) + 1
   last_sent = 0
   book_fraction = env_num("TB_BOOK_FRACTION", 0.1)
+  view_file = os.getenv("TB_VIEW")
+  view_refresh_s = env_num("TB_VIEW_REFRESH_S", 0.1)
+  view, view_at = nil, -1
   -- globals, read by done() through thread:get
   counts = {}
   sent = 0
@@ -66,6 +71,7 @@ function init(args)
   answered_bookings = 0
   fillers = 0
   ok_by_second = {}  -- 201s by second of the run (1-based), from this thread's first request
+  last_ok_s = 0      -- when this thread's last 201 arrived, in s from its first request
   math.randomseed(os.time() * 1000 + (tid or 0) * 7919)
   for _ = 1, 10 do math.random() end
   -- Browsers always accept gzip; the catalog serves pre-compressed bodies.
@@ -107,6 +113,52 @@ local function seated_booking()
   return wrk.format("POST", "/api/bookings", headers(), body)
 end
 
+local function load_view()
+  local f = io.open(view_file, "rb")
+  if f then
+    local s = f:read("*a")
+    f:close()
+    if s and #s == seat_max - seat_min + 1 then view = s end
+  end
+  view_at = now()
+end
+
+-- 1-based position in the view of n adjacent seats shown free within [lo, hi]: where the buyer's eye lands, up to
+-- eight random places (so picks spread over the free seats as buyers' tastes do), else the first such seats after
+-- a random place or from the start of the block; nil if there are none.
+local function free_run(n, lo, hi)
+  local want = string.rep("0", n)
+  if hi - lo + 1 < n then return nil end
+  for _ = 1, 8 do
+    local p = math.random(lo, hi - n + 1)
+    if string.sub(view, p, p + n - 1) == want then return p end
+  end
+  local p = string.find(view, want, math.random(lo, hi), true)
+  if p == nil or p + n - 1 > hi then p = string.find(view, want, lo, true) end
+  if p == nil or p + n - 1 > hi then return nil end
+  return p
+end
+
+-- The seated-map buyer: wants 1-4 adjacent seats, half of the buyers in the front block; takes fewer seats or
+-- seats elsewhere when the map shows none so, and leaves when it shows the arena sold out (nil).
+local function seated_map_booking()
+  if view == nil or now() - view_at > view_refresh_s then load_view() end
+  if view == nil then return nil end
+  local front = math.random() < 0.5
+  local n, pos = math.random(1, 4), nil
+  while n >= 1 and pos == nil do
+    if front then pos = free_run(n, 1, math.min(hot_seats, #view)) end
+    if pos == nil then pos = free_run(n, 1, #view) end
+    if pos == nil then n = n - 1 end
+  end
+  if pos == nil then return nil end
+  local parts = {}
+  for i = 0, n - 1 do parts[#parts + 1] = '{"seatId":' .. (seat_min + pos - 1 + i) .. '}' end
+  local body = '{"eventDateId":' .. seat_date .. ',"customerName":"Bench Buyer","paymentSource":"card",' ..
+               '"seats":[' .. table.concat(parts, ",") .. ']}'
+  return wrk.format("POST", "/api/bookings", headers(), body)
+end
+
 function request()
   if t0 == nil then t0 = now() end
   sent = sent + 1
@@ -114,6 +166,13 @@ function request()
     return ga_booking()
   elseif mode == "seated" then
     return seated_booking()
+  elseif mode == "seated-map" then
+    local req = seated_map_booking()
+    if req ~= nil then return req end
+    -- sold out as shown: this thread's buyers leave; wrk still wants a request, a filler nobody counts
+    sent = sent - 1
+    wrk.thread:stop()
+    return health_req
   elseif mode == "sellout" then
     if sent_bookings < quota then
       sent_bookings = sent_bookings + 1
@@ -144,6 +203,9 @@ function response(status, hdrs, body)
     tickets = tickets + n
     local second = math.floor(now() - t0) + 1
     ok_by_second[second] = (ok_by_second[second] or 0) + 1
+    last_ok_s = now() - t0
+  elseif status == 200 and mode == "seated-map" then
+    fillers = fillers + 1
   end
   if mode == "sellout" and status ~= 200 then
     answered_bookings = answered_bookings + 1
@@ -152,7 +214,7 @@ function response(status, hdrs, body)
 end
 
 function done(summary, latency, requests)
-  local agg, total_tickets, total_fillers, total_sent, ok_seconds, last_second = {}, 0, 0, 0, {}, 0
+  local agg, total_tickets, total_fillers, total_sent, ok_seconds, last_second, last_ok = {}, 0, 0, 0, {}, 0, 0
   for _, t in ipairs(threads) do
     local c = t:get("counts") or {}
     for k, v in pairs(c) do agg[k] = (agg[k] or 0) + v end
@@ -163,6 +225,7 @@ function done(summary, latency, requests)
     total_tickets = total_tickets + (t:get("tickets") or 0)
     total_fillers = total_fillers + (t:get("fillers") or 0)
     total_sent = total_sent + (t:get("sent") or 0)
+    last_ok = math.max(last_ok, t:get("last_ok_s") or 0)
   end
   local parts = {}
   for k, v in pairs(agg) do parts[#parts + 1] = string.format('"%s":%d', k, v) end
@@ -174,12 +237,13 @@ function done(summary, latency, requests)
     '{"duration_us":%d,"requests":%d,"bytes":%d,' ..
     '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
     '"latency_us":{"min":%d,"mean":%.1f,"max":%d,"stdev":%.1f,"p50":%d,"p90":%d,"p95":%d,"p99":%d,"p999":%d},' ..
-    '"statuses":{%s},"tickets_in_201":%d,"fillers":%d,"sent":%d,"ok_by_second":[%s]}\n',
+    '"statuses":{%s},"tickets_in_201":%d,"fillers":%d,"sent":%d,"last_ok_s":%.3f,' ..
+    '"ok_by_second":[%s]}\n',
     summary.duration, summary.requests, summary.bytes,
     e.connect, e.read, e.write, e.status, e.timeout,
     latency.min, latency.mean, latency.max, latency.stdev,
     latency:percentile(50), latency:percentile(90), latency:percentile(95), latency:percentile(99),
     latency:percentile(99.9),
-    table.concat(parts, ","), total_tickets, total_fillers, total_sent, table.concat(per_second, ",")))
+    table.concat(parts, ","), total_tickets, total_fillers, total_sent, last_ok, table.concat(per_second, ",")))
   out:close()
 end
