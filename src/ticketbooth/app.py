@@ -46,7 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.db = Database(settings)
-        app.state.broker = AvailabilityBroker(app.state.db)
+        app.state.broker = AvailabilityBroker(app.state.db, poll_interval_s=settings.live_poll_interval_s,
+                                              idle_poll_interval_s=settings.live_idle_poll_interval_s)
         app.state.tokens = TokenCache(app.state.db, ttl_s=settings.auth_cache_ttl_s,
                                       poll_s=settings.auth_revocation_poll_s)
         await app.state.tokens.start()

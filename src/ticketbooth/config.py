@@ -71,6 +71,16 @@ class Settings(BaseSettings):
         description="A token checked this recently is trusted again without a query, as long as the revocation "
         "poll keeps succeeding (0: check every request). Role changes reach a running process within this long.",
     )
+    live_poll_interval_s: float = Field(
+        default=0.1, gt=0,
+        description="While a show's availability changes, each server process with subscribers to its live stream "
+        "reads the show's change log this often: seat maps lag a sale by about this long plus the read.",
+    )
+    live_idle_poll_interval_s: float = Field(
+        default=0.5, gt=0,
+        description="When a show's change log is quiet, the wait between reads doubles up to this long (the "
+        "first sale after a quiet spell reaches seat maps within about this long).",
+    )
     auth_revocation_poll_s: float = Field(
         default=0.5, gt=0,
         description="Each server process reads the tokens revoked elsewhere this often: a logout reaches every "

@@ -21,7 +21,6 @@ from ticketbooth.live.schemas import to_wire
 
 log = logging.getLogger(__name__)
 
-POLL_INTERVAL_S = 0.25
 # A change row can commit after rows with higher ids; ids seen within this window are re-read.
 LATE_COMMIT_WINDOW_S = 10.0
 _BACKLOG_LIMIT = 1000
@@ -53,8 +52,10 @@ class _Show:
 
 
 class AvailabilityBroker:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, *, poll_interval_s: float, idle_poll_interval_s: float):
         self.db = db
+        self.poll_interval_s = poll_interval_s
+        self.idle_poll_interval_s = max(idle_poll_interval_s, poll_interval_s)
         self._shows: dict[int, _Show] = {}
         self._last_forget = time.monotonic()
 
@@ -106,12 +107,16 @@ class AvailabilityBroker:
         """Each turn reads the rows after the newest id seen, and the ids between `floor` and it, to catch rows
         that committed after higher ids (ids are handed out at insert, not at commit). Reading the whole window
         as rows instead, capped at _BACKLOG_LIMIT, stalled the stream for LATE_COMMIT_WINDOW_S whenever a rush
-        wrote more rows than the cap within the window: every row under the cap had been seen, nothing new came."""
+        wrote more rows than the cap within the window: every row under the cap had been seen, nothing new came.
+
+        While changes come the turns are poll_interval_s apart (in a rush a seat map that lags less sends fewer
+        buyers after seats already sold); each quiet turn doubles the wait, up to idle_poll_interval_s."""
         floor = start_id  # every id <= floor is settled: seen, or not committed within the window (rolled back)
         newest = start_id
         seen: dict[int, float] = {}
+        wait = self.poll_interval_s
         while show.subscribers:
-            await asyncio.sleep(POLL_INTERVAL_S)
+            await asyncio.sleep(wait)
             try:
                 async with self.db.read() as conn:
                     rows = await repository.changes_after(
@@ -135,6 +140,7 @@ class AvailabilityBroker:
                     seen = {i: t for i, t in seen.items() if i > floor}
                 if rows:
                     self._publish(show, await self._state_of(event_date_id, rows))
+                wait = self.poll_interval_s if rows else min(2 * wait, self.idle_poll_interval_s)
                 await self._forget_old_changes(now)
             except Exception:  # a database hiccup must not end the stream; the next poll retries
                 log.warning("availability poll for event date %s failed", event_date_id, exc_info=True)
