@@ -34,7 +34,7 @@ import threading
 import time
 import urllib.request
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import timedelta, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -776,6 +776,7 @@ class SeatMapFeed:
         self.path, self.seat_min = path, show["seat_min"]
         self.view = bytearray(b"1" * show["seats"])
         self.changes = 0
+        self.arrivals: list[tuple[int, float]] = []  # (message id = newest change id in it, wall-clock arrival)
         self._stream_url = f"{url}/api/event-dates/{show['date_id']}/availability/stream"
         self._client = httpx.Client(timeout=httpx.Timeout(10, read=None))
         self._ready = threading.Event()
@@ -791,29 +792,48 @@ class SeatMapFeed:
             with self._client.stream("GET", self._stream_url) as response:
                 response.raise_for_status()
                 data: list[str] = []
+                message_id = None
                 for line in response.iter_lines():
                     if line.startswith("data:"):
                         data.append(line[5:].lstrip())
+                    elif line.startswith("id:"):
+                        message_id = int(line[3:])
                     elif not line and data:
-                        self._apply(json.loads("\n".join(data)))
-                        data = []
+                        if self._apply(json.loads("\n".join(data))) and message_id is not None:
+                            self.arrivals.append((message_id, time.time()))
+                        data, message_id = [], None
         except BaseException as exc:  # closed by close(), or the stream failed: readers keep the last view
             self._error = exc
 
-    def _apply(self, message: dict) -> None:
+    def _apply(self, message: dict) -> bool:
+        """Applies a snapshot or a change to the view; True for a change."""
         if message.get("type") == "snapshot":
             seats = [seat for section in message["sections"] for row in section["rows"] for seat in row["seats"]]
         elif message.get("type") == "change":
             seats = message["seats"]
             self.changes += 1
         else:
-            return
+            return False
         for seat in seats:
             self.view[seat["seatId"] - self.seat_min] = ord("0") if seat["available"] else ord("1")
         tmp = self.path.with_suffix(".tmp")
         tmp.write_bytes(self.view)
         os.replace(tmp, self.path)
         self._ready.set()
+        return message.get("type") == "change"
+
+    def lag_ms(self, db: BenchDB) -> dict:
+        """How long after its newest sale each change message reached the buyers' view: arrival minus that change
+        row's created_at (the booking's clock, the same box), in ms."""
+        if not self.arrivals:
+            return {}
+        arrived = dict(self.arrivals)
+        with db.engine.connect() as conn:
+            created = dict(conn.execute(sa.select(t.availability_change.c.id, t.availability_change.c.created_at)
+                                        .where(t.availability_change.c.id.in_(list(arrived)))).all())
+        lags = sorted(1000 * (arrived[i] - c.replace(tzinfo=c.tzinfo or timezone.utc).timestamp())
+                      for i, c in created.items())
+        return {"stream_lag_p50_ms": round(lags[len(lags) // 2], 1), "stream_lag_max_ms": round(lags[-1], 1)}
 
     def close(self) -> None:
         self._client.close()
@@ -1032,7 +1052,7 @@ class Run:
             rec["bookings_per_s"] = round(rec["bookings_ok"] / rush_s, 1)
             rec["tickets_per_s"] = round(rec["tickets_per_s"] * rec["duration_s"] / rush_s, 1)
             return {"rush_s": round(rush_s, 2), "seats_sold": sold, "seats": show["seats"],
-                    "stream_changes": feed.changes}
+                    "stream_changes": feed.changes, **feed.lag_ms(self.db)}
 
         try:
             self.measure("seated-map", conns, {"TB_MODE": "seated-map", "TB_SEAT_DATE": show["date_id"],
@@ -1147,7 +1167,7 @@ def aggregate(records: list[dict]) -> list[dict]:
                       "s409", "s4xx", "s5xx", "socket_errors", "timeouts", "wrk_cpu_pct", "server_cpu_pct",
                       "db_cpu_pct", "machine_busy_pct", "busy_before_pct", "conflict_rate", "time_to_sell_out_s",
                       "sold", "p50_vs_0_sold", "in_flight", "ratio", "attempts_answered", "drain_s", "rush_s",
-                      "seats_sold", "seats", "stream_changes"):
+                      "seats_sold", "seats", "stream_changes", "stream_lag_p50_ms", "stream_lag_max_ms"):
             agg[field] = _med(r.get(field) for r in rs)
         agg["ok_by_window"] = _ok_by_window(rs)
         agg["rss_peak_mb"] = max((max(r["rss_peak_mb"]) for r in rs if r.get("rss_peak_mb")), default=None)
@@ -1196,7 +1216,8 @@ def render_table(aggs: list[dict]) -> str:
             notes.append(f"{a['tickets_per_s']:,.0f} seats/s")
         if a.get("seats_sold") is not None:
             notes.append(f"{a['seats_sold']:,.0f} of {a['seats']:,.0f} seats sold, last sale at {a['rush_s']:.1f} s "
-                         f"(req/s and ok/s up to it); {a['stream_changes']:,.0f} stream messages")
+                         f"(req/s and ok/s up to it); {a['stream_changes']:,.0f} stream messages, the newest sale in each "
+                         f"shown after {_f(a['stream_lag_p50_ms'])} ms (p50), {_f(a['stream_lag_max_ms'])} ms (max)")
         if a.get("ok_by_window"):
             notes.append("ok/s in seconds " + ", ".join(f"{lo}-{hi}: {v:,.0f}" for (lo, hi), v in a["ok_by_window"].items()))
         if a.get("time_to_sell_out_s") is not None:
