@@ -144,3 +144,39 @@ test('the map follows live availability: a seat sold elsewhere turns grey withou
 
   await expect(page.locator(`svg [role="checkbox"][aria-label^="${prefix},"]`)).toHaveAttribute('aria-disabled', 'true', { timeout: 15_000 });
 });
+
+test('the map keeps up with a rush: a seat sold early turns grey while the sales go on', async ({ page, request }) => {
+  const seatedId = await findEventDateId(request, 'SEATED');
+  await page.goto(`/event-dates/${seatedId}`);
+  await page.getByRole('button', { name: 'Section D' }).click();
+  const free = freeSeats(page, 'D');
+  const seatIds: number[] = [];
+  for (let i = 0; i < 30; i++) seatIds.push(Number(await free.nth(i).getAttribute('data-seat-id')));
+  const firstSold = page.locator(`svg [role="checkbox"][data-seat-id="${seatIds[0]}"]`);
+
+  const rival = await newCustomer(request);
+  const login = await request.post('/api/login', { data: rival });
+  const { token } = (await login.json()) as { token: string };
+  // A sale every ~100 ms for about three seconds: the stream sends a change more often than every 400 ms.
+  let selling = true;
+  let rushOver = false;
+  const rush = (async () => {
+    for (const seatId of seatIds) {
+      if (!selling) break;
+      const res = await request.post('/api/bookings', {
+        headers: { Authorization: `Bearer ${token}` },
+        data: { eventDateId: seatedId, customerName: 'Riley Rival', paymentSource: 'tok_visa', seats: [{ seatId }] },
+      });
+      expect(res.status()).toBe(201);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    rushOver = true;
+  })();
+  try {
+    await expect(firstSold).toHaveAttribute('aria-disabled', 'true', { timeout: 2_000 });
+    expect(rushOver).toBe(false);
+  } finally {
+    selling = false;
+    await rush;
+  }
+});

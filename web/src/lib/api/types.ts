@@ -37,3 +37,14 @@ export type SessionUser = LoginResponse['user'];
 
 export type HoldRequest = Body<'/api/holds', 'post'>;
 export type Hold = Ok<Responses<'/api/holds', 'post'>>;
+
+/**
+ * Messages of the live availability stream (Server-Sent Events; text/event-stream
+ * is not described by the OpenAPI document, so they are spelled from the JSON
+ * types above): a `snapshot` is the availability itself, a `change` carries the
+ * current state of what changed.
+ */
+export type AvailabilitySnapshot = Availability & { type: 'snapshot' };
+export type AvailabilityChange =
+  | { type: 'change'; seatingMode: 'GA'; tiers: Tier[] }
+  | { type: 'change'; seatingMode: 'SEATED'; seats: Pick<Seat, 'seatId' | 'status' | 'available'>[] };
