@@ -718,6 +718,11 @@ _HZ = os.sysconf("SC_CLK_TCK")
 DB_PROCESS_NAMES = {"postgresql": ("postgres",), "mariadb": ("mariadbd", "mysqld")}
 
 
+def _own_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _db_cpu(db: BenchDB) -> int:
     return sum(cpu_ticks(p) for p in pids_by_name(DB_PROCESS_NAMES.get(db.backend, ())))
 
@@ -877,7 +882,7 @@ class Run:
             s0, d0, m0 = sum(map(cpu_ticks, spids)), self.db_ticks(), machine_ticks()
             spies = self.start_profiler(scenario, conns, spids, duration) if self.args.profile else []
             waits = WaitSampler(self.db) if self.args.profile else None
-            t_start, wall0 = utcnow(), time.monotonic()
+            t_start, wall0, own0 = utcnow(), time.monotonic(), _own_cpu_s()
             try:
                 wrk, wrk_cpu = run_wrk(self.url, conns, duration, env, timeout_s)
             finally:
@@ -888,7 +893,7 @@ class Run:
                     except subprocess.TimeoutExpired:
                         os.killpg(spy.pid, signal.SIGTERM)
                         spy.wait()
-            wall = time.monotonic() - wall0
+            wall, own_cpu = time.monotonic() - wall0, _own_cpu_s() - own0
             s1, d1, m1 = sum(map(cpu_ticks, spids)), self.db_ticks(), machine_ticks()
         drain_s = self.drain(spids)  # the server finishes requests wrk abandoned (uvicorn does not cancel them)
         secs = wrk["duration_us"] / 1e6
@@ -916,6 +921,8 @@ class Run:
             "unanswered": wrk.get("sent", 0) - sum(st.values()),
             "timeouts": wrk.get("sent", 0) - sum(st.values()) + e["timeout"],
             "statuses": st, "wrk_cpu_pct": round(100 * wrk_cpu / wall, 1),
+            # The harness's own threads: the database sampler with --profile, and seated-map's seat map feed.
+            "harness_cpu_pct": round(100 * own_cpu / wall, 1),
             "server_cpu_pct": round(100 * (s1 - s0) / _HZ / wall, 1) if spids else None,
             "db_cpu_pct": round(100 * sum(v - d0.get(p, 0) for p, v in d1.items()) / _HZ / wall, 1) if d1 else None,
             "machine_busy_pct": round(100 * (total_ticks - (m1[1] - m0[1])) / total_ticks, 1) if total_ticks else None,
@@ -1167,7 +1174,8 @@ def aggregate(records: list[dict]) -> list[dict]:
                       "s409", "s4xx", "s5xx", "socket_errors", "timeouts", "wrk_cpu_pct", "server_cpu_pct",
                       "db_cpu_pct", "machine_busy_pct", "busy_before_pct", "conflict_rate", "time_to_sell_out_s",
                       "sold", "p50_vs_0_sold", "in_flight", "ratio", "attempts_answered", "drain_s", "rush_s",
-                      "seats_sold", "seats", "stream_changes", "stream_lag_p50_ms", "stream_lag_max_ms"):
+                      "seats_sold", "seats", "stream_changes", "stream_lag_p50_ms", "stream_lag_max_ms",
+                      "harness_cpu_pct"):
             agg[field] = _med(r.get(field) for r in rs)
         agg["ok_by_window"] = _ok_by_window(rs)
         agg["rss_peak_mb"] = max((max(r["rss_peak_mb"]) for r in rs if r.get("rss_peak_mb")), default=None)
@@ -1217,7 +1225,8 @@ def render_table(aggs: list[dict]) -> str:
         if a.get("seats_sold") is not None:
             notes.append(f"{a['seats_sold']:,.0f} of {a['seats']:,.0f} seats sold, last sale at {a['rush_s']:.1f} s "
                          f"(req/s and ok/s up to it); {a['stream_changes']:,.0f} stream messages, the newest sale in each "
-                         f"shown after {_f(a['stream_lag_p50_ms'])} ms (p50), {_f(a['stream_lag_max_ms'])} ms (max)")
+                         f"shown after {_f(a['stream_lag_p50_ms'])} ms (p50), {_f(a['stream_lag_max_ms'])} ms (max); "
+                         f"the harness following the stream used {_f(a['harness_cpu_pct'])} % of a core")
         if a.get("ok_by_window"):
             notes.append("ok/s in seconds " + ", ".join(f"{lo}-{hi}: {v:,.0f}" for (lo, hi), v in a["ok_by_window"].items()))
         if a.get("time_to_sell_out_s") is not None:
