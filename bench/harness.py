@@ -608,7 +608,7 @@ def run_ceilings(db: BenchDB, scenarios: set[str], duration: float, clients: lis
     want = set()
     if scenarios & {"ga-hot", "ga-1m", "sellout", "mix"}:
         want.add("ga")
-    if "seated" in scenarios:
+    if scenarios & {"seated", "seated-map"}:
         want.add("seated")
     if not want:
         return {}
@@ -1187,8 +1187,8 @@ def aggregate(records: list[dict]) -> list[dict]:
         agg["ratio"] = _med(r.get("ratio") for r in rs)
         agg["loads"] = sorted({r["load_before"][0] for r in rs if r.get("load_before")})
         out.append(agg)
-    order = {s: i for i, s in enumerate(("ga-hot", "ga-1m@0", "ga-1m@1M", "sellout", "seated", "seated-map", "browse-events",
-                                         "browse-avail", "mix"))}
+    order = {s: i for i, s in enumerate(("ga-hot", "ga-1m@0", "ga-1m@1M", "sellout", "seated", "seated-map",
+                                         "browse-events", "browse-avail", "mix"))}
     dbs = {"postgresql": 0, "mariadb": 1, "sqlite": 2}
     out.sort(key=lambda a: (dbs.get(a["db"], 9), order.get(a["scenario"], 50), a["scenario"], a["conns"]))
     return out
@@ -1224,8 +1224,9 @@ def render_table(aggs: list[dict]) -> str:
             notes.append(f"{a['tickets_per_s']:,.0f} seats/s")
         if a.get("seats_sold") is not None:
             notes.append(f"{a['seats_sold']:,.0f} of {a['seats']:,.0f} seats sold, last sale at {a['rush_s']:.1f} s "
-                         f"(req/s and ok/s up to it); {a['stream_changes']:,.0f} stream messages, the newest sale in each "
-                         f"shown after {_f(a['stream_lag_p50_ms'])} ms (p50), {_f(a['stream_lag_max_ms'])} ms (max); "
+                         f"(req/s and ok/s up to it); {a['stream_changes']:,.0f} stream messages, the newest sale "
+                         f"in each shown after {_f(a['stream_lag_p50_ms'])} ms (p50), {_f(a['stream_lag_max_ms'])} ms "
+                         f"(max); "
                          f"the harness following the stream used {_f(a['harness_cpu_pct'])} % of a core")
         if a.get("ok_by_window"):
             notes.append("ok/s in seconds " + ", ".join(f"{lo}-{hi}: {v:,.0f}" for (lo, hi), v in a["ok_by_window"].items()))
@@ -1269,7 +1270,9 @@ def render_ceilings(results: list[dict]) -> str:
 
 def attach_ratios(records: list[dict], ceilings: dict) -> None:
     for r in records:
-        work = "seated" if r["scenario"] == "seated" else "ga" if r["scenario"].startswith(("ga", "sellout")) else None
+        scenario = r["scenario"]
+        work = ("seated" if scenario in ("seated", "seated-map")
+                else "ga" if scenario.startswith(("ga", "sellout")) else None)
         if work and work in ceilings:
             r["ceiling_tps"] = ceilings[work]["best_tps"]
             r["ratio"] = round(r["bookings_per_s"] / ceilings[work]["best_tps"], 3)
