@@ -182,7 +182,8 @@ def test_events_body_is_exactly_what_the_response_model_renders(api, factory, da
     factory.seated_show(rows=1, per_row=2)
 
     async def work(db):
-        return EVENTS.dump_python(EVENTS.validate_python(await service.list_events(db)), mode="json", by_alias=True)
+        return EVENTS.dump_python(EVENTS.validate_python(await service.list_events(db, transaction_timeout_s=10)),
+                                  mode="json", by_alias=True)
 
     expected = _in_process(database, work)
     events = events_until(api, lambda events: events == expected)
@@ -228,6 +229,66 @@ def test_events_list_shows_a_sale_within_its_ttl_and_is_conditional(api, factory
     assert dates_of(after)[show.id]["soldOut"] is True
     assert time.monotonic() - sold_at < EVENTS_TTL_S + 0.5
     assert api.get("/api/events", headers={"If-None-Match": first.headers["etag"]}).status_code == 200
+
+
+def test_events_list_follows_a_seated_date_in_and_out_of_sold_out(api, factory, database):
+    """Whether a seated date has a seat left is asked again when its inventory key moves: a hold, its release,
+    a hold running out (no change row: the next expiry is part of the key)."""
+    show = factory.seated_show(rows=1, per_row=2)
+    user = factory.user()
+    seats = {"eventDateId": show.id, "customerName": "A", "paymentSource": "card",
+             "seats": [{"seatId": s} for s in show.seat_ids]}
+    assert not dates_of(events_until(api, lambda events: show.id in dates_of(events)))[show.id]["soldOut"]
+
+    hold = api.post("/api/holds", headers=user.auth, json=seats).json()
+    events_until(api, lambda events: dates_of(events)[show.id]["soldOut"])
+    assert api.delete(f"/api/holds/{hold['holdId']}", headers=user.auth).status_code == 204
+    events_until(api, lambda events: not dates_of(events)[show.id]["soldOut"])
+
+    hold = api.post("/api/holds", headers=user.auth, json=seats).json()
+    events_until(api, lambda events: dates_of(events)[show.id]["soldOut"])
+    expire_holds(database, hold["holdId"])
+    after = events_until(api, lambda events: not dates_of(events)[show.id]["soldOut"])
+    assert dates_of(after)[show.id]["soldOut"] is False
+
+
+def test_a_sold_out_answer_is_reused_only_once_its_version_is_settled(factory, database):
+    """A sold-out show is not probed seat by seat on every render of the list, but an answer taken while a
+    change below its version could still commit is asked again."""
+    show = factory.seated_show(rows=1, per_row=2)
+    user = factory.user()
+    timeout = Settings().db_transaction_timeout_s
+
+    def sell_out_with_version_written_at(created_at) -> None:
+        with database.engine.begin() as conn:
+            conn.execute(sa.delete(t.ticket).where(t.ticket.c.event_date_id == show.id))
+            for seat_id in show.seat_ids:
+                order_id = conn.execute(sa.insert(t.order).values(
+                    user_id=user.id, event_date_id=show.id, customer_name="A", total_tickets=1, amount_cents=10000,
+                    payment_source="card", created_at=utcnow())).inserted_primary_key[0]
+                conn.execute(sa.insert(t.ticket).values(
+                    order_id=order_id, user_id=user.id, event_id=show.event_id, event_date_id=show.id,
+                    ticket_type_id=1, seat_id=seat_id, price_cents=10000, to_name="A", created_at=utcnow()))
+            conn.execute(sa.insert(t.availability_change).values(
+                event_date_id=show.id, kind="sold", created_at=created_at))
+
+    def free_a_seat_without_a_change_row() -> None:  # what a change committing below the version looks like
+        with database.engine.begin() as conn:
+            conn.execute(sa.delete(t.ticket).where(t.ticket.c.seat_id == show.seat_ids[0]))
+
+    async def sold_out(db) -> bool:
+        events = await service.list_events(db, transaction_timeout_s=timeout)
+        return next(d for e in events for d in e["dates"] if d["id"] == show.id)["sold_out"]
+
+    sell_out_with_version_written_at(utcnow())  # a version that may still gain a late commit
+    assert _in_process(database, sold_out)
+    free_a_seat_without_a_change_row()
+    assert not _in_process(database, sold_out)
+
+    sell_out_with_version_written_at(utcnow() - timedelta(seconds=3 * timeout))  # settled
+    assert _in_process(database, sold_out)
+    free_a_seat_without_a_change_row()
+    assert _in_process(database, sold_out)  # reused: nothing below a settled version can change it
 
 
 def test_trimming_the_change_log_keeps_the_newest_row_of_every_date(database):

@@ -1,5 +1,6 @@
 """SQL for events, dates, venues and their live inventory."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -49,31 +50,70 @@ async def ga_summaries(conn: AsyncConnection) -> dict[int, sa.Row]:
     return {r.event_date_id: r for r in (await conn.execute(query)).all()}
 
 
-async def seated_summaries(conn: AsyncConnection, now: datetime) -> dict[int, tuple[int, int]]:
+async def seated_summaries(conn: AsyncConnection, now: datetime, *, settled_before: datetime
+                           ) -> dict[int, tuple[int, int]]:
     """Per seated date: (lowest price, 1 if a seat is left else 0); seats of expired holds count as left.
 
     Nothing here counts sold seats: with a million tickets that cost hundreds of milliseconds per render.
-    Whether a seat is left stops at the first free seat (index probes); the lowest price of a show is fixed.
+    Whether a seat is left stops at the first free seat (index probes), except on a sold-out show, where it
+    probes every seat; so it is asked again only for dates whose inventory key (newest change id, next hold
+    expiry: what availability bodies are keyed by, catalog/cache.py) moved, or whose answer was taken while a
+    change below the key could still commit (its version is newer than `settled_before`). The lowest price of
+    a show is fixed.
     """
     inv = event_date_has_seat
-    taken = (
-        sa.select(ticket.c.id)
-        .outerjoin(hold, hold.c.id == ticket.c.hold_id)
-        .where(ticket.c.event_date_id == inv.c.event_date_id, ticket.c.seat_id == inv.c.seat_id,
-               sa.or_(ticket.c.order_id.is_not(None), hold.c.expires_at > now))
-    )
-    free_seat = sa.select(inv.c.seat_id).where(inv.c.event_date_id == event_date.c.id, ~taken.exists())
-    left = sa.select(event_date.c.id, free_seat.exists().label("left")).where(event_date.c.seating_mode == "SEATED")
-    has_left = {date_id: int(bool(flag)) for date_id, flag in (await conn.execute(left)).all()}
+    keys = {r.id: r for r in (await conn.execute(_SEATED_KEYS, {"now": now})).all()}
+    known_left = _seats_left.setdefault(str(conn.engine.url), {})
+    ask = [date_id for date_id, k in keys.items()
+           if (m := known_left.get(date_id)) is None or m.key != (k.version, k.next_expiry) or not m.settled]
+    if ask:
+        taken = (
+            sa.select(ticket.c.id)
+            .outerjoin(hold, hold.c.id == ticket.c.hold_id)
+            .where(ticket.c.event_date_id == inv.c.event_date_id, ticket.c.seat_id == inv.c.seat_id,
+                   sa.or_(ticket.c.order_id.is_not(None), hold.c.expires_at > now))
+        )
+        free_seat = sa.select(inv.c.seat_id).where(inv.c.event_date_id == event_date.c.id, ~taken.exists())
+        left = sa.select(event_date.c.id, free_seat.exists().label("left")).where(event_date.c.id.in_(ask))
+        for date_id, flag in (await conn.execute(left)).all():
+            k = keys[date_id]
+            known_left[date_id] = _SeatsLeft((k.version, k.next_expiry), int(bool(flag)),
+                                             settled=k.version_at is None or k.version_at < settled_before)
     known = _lowest_seat_price.setdefault(str(conn.engine.url), {})
-    missing = [date_id for date_id in has_left if date_id not in known]
+    missing = [date_id for date_id in keys if date_id not in known]
     if missing:
         lowest = sa.select(inv.c.event_date_id, sa.func.min(inv.c.price_cents)).where(
             inv.c.event_date_id.in_(missing)).group_by(inv.c.event_date_id)
         known.update((await conn.execute(lowest)).all())
-    return {date_id: (known[date_id], flag) for date_id, flag in has_left.items() if date_id in known}
+    return {date_id: (known[date_id], known_left[date_id].left)
+            for date_id in keys if date_id in known and date_id in known_left}
 
 
+@dataclass(frozen=True, slots=True)
+class _SeatsLeft:
+    key: tuple
+    left: int
+    settled: bool
+
+
+# Per seated date, its inventory key: the newest change id and when it was written, the next hold expiry.
+def _newest_change(column: sa.Column) -> sa.ScalarSelect:
+    change = availability_change
+    return (sa.select(column).where(change.c.event_date_id == event_date.c.id)
+            .order_by(change.c.id.desc()).limit(1).scalar_subquery())
+
+
+_SEATED_KEYS = sa.select(
+    event_date.c.id,
+    _newest_change(availability_change.c.id).label("version"),
+    _newest_change(availability_change.c.created_at).label("version_at"),
+    sa.select(sa.func.min(hold.c.expires_at))
+    .where(hold.c.event_date_id == event_date.c.id, hold.c.status == "active", hold.c.expires_at > sa.bindparam("now"))
+    .scalar_subquery().label("next_expiry"),
+).where(event_date.c.seating_mode == "SEATED")
+
+# Per database: whether a seated date has a seat left, under the key it was answered for.
+_seats_left: dict[str, dict[int, _SeatsLeft]] = {}
 # The lowest seat price of a show never changes (seats and prices are fixed once it is on sale): per database.
 _lowest_seat_price: dict[str, dict[int, int]] = {}
 

@@ -26,7 +26,10 @@ async def list_events(request: Request) -> Response:
     # The busiest read of an on-sale: app state read directly, not through dependencies.
     state = request.app.state
     events_cache = caches_of(request)[1]
-    return respond(request, await service.events_body(state.db, events_cache, ttl_s=state.settings.catalog_list_ttl_s))
+    settings = state.settings
+    return respond(request, await service.events_body(
+        state.db, events_cache, ttl_s=settings.catalog_list_ttl_s,
+        transaction_timeout_s=settings.db_transaction_timeout_s))
 
 
 router.add_api_route(

@@ -20,12 +20,15 @@ def seat_label(section: str, row: str, number: int) -> str:
     return f"{section}-{row}-{number}"
 
 
-async def list_events(db: Database) -> list[dict]:
+async def list_events(db: Database, *, transaction_timeout_s: float) -> list[dict]:
+    now = utcnow()
+    # A change below a version can commit until two transaction timeouts after it (see availability_body).
+    settled_before = now - timedelta(seconds=2 * transaction_timeout_s)
     async with db.catalog_read() as conn:  # may be a replica: browsing only, decides no sale
         events = await repository.list_events(conn)
         dates = await repository.list_dates(conn)
         ga = await repository.ga_summaries(conn)
-        seated = await repository.seated_summaries(conn, utcnow())
+        seated = await repository.seated_summaries(conn, now, settled_before=settled_before)
 
     dates_by_event: dict[int, list[dict]] = {}
     for d in dates:
@@ -133,13 +136,14 @@ def _seat_out(s, now) -> dict:
 # units) without validating one model per seat; tests compare it with the model.
 
 
-async def events_body(db: Database, cache: RenderCache, *, ttl_s: float) -> Rendered:
+async def events_body(db: Database, cache: RenderCache, *, ttl_s: float, transaction_timeout_s: float) -> Rendered:
     """The events list, rendered at most once per `ttl_s` per process: up to `ttl_s` stale. A list of events is
     small, so it goes through its response model like any other response."""
 
     async def render() -> Rendered:
         started = time.monotonic()
-        body = _EVENTS.dump_json(_EVENTS.validate_python(await list_events(db)), by_alias=True)
+        events = await list_events(db, transaction_timeout_s=transaction_timeout_s)
+        body = _EVENTS.dump_json(_EVENTS.validate_python(events), by_alias=True)
         return await build(body, etag_prefix="e", valid_until=started + ttl_s, started=started)
 
     return await cache.get("events", render)
