@@ -153,6 +153,23 @@ def test_a_new_hold_replaces_the_users_previous_hold_on_that_show(api, factory, 
     assert api.get(f"/api/holds/{first['holdId']}", headers=user.auth).json()["status"] == "released"
 
 
+def test_a_hold_sent_again_for_the_same_seats_replaces_the_first(api, factory):
+    """A hold whose answer was lost and is sent again (no Idempotency-Key for holds) gets the same seats: the
+    new hold releases the user's previous one in its own transaction before it takes them."""
+    show = factory.seated_show(rows=1, per_row=4)
+    user = factory.user()
+    body = _seats(show.id, show.seat_ids[:2])
+    first = api.post("/api/holds", headers=user.auth, json=body).json()
+
+    again = api.post("/api/holds", headers=user.auth, json=body)
+
+    assert again.status_code == 201
+    assert {i["seatId"] for i in again.json()["items"]} == set(show.seat_ids[:2])
+    statuses = _seat_statuses(api, show.id)
+    assert [statuses[s] for s in show.seat_ids] == ["held", "held", "available", "available"]
+    assert api.get(f"/api/holds/{first['holdId']}", headers=user.auth).json()["status"] == "released"
+
+
 def test_release_puts_inventory_back_and_is_idempotent(api, factory, database):
     show = factory.ga_show({3: (10, 1000)})
     user = factory.user()
