@@ -96,22 +96,6 @@ class _SeatsLeft:
     settled: bool
 
 
-# Per seated date, its inventory key: the newest change id and when it was written, the next hold expiry.
-def _newest_change(column: sa.Column) -> sa.ScalarSelect:
-    change = availability_change
-    return (sa.select(column).where(change.c.event_date_id == event_date.c.id)
-            .order_by(change.c.id.desc()).limit(1).scalar_subquery())
-
-
-_SEATED_KEYS = sa.select(
-    event_date.c.id,
-    _newest_change(availability_change.c.id).label("version"),
-    _newest_change(availability_change.c.created_at).label("version_at"),
-    sa.select(sa.func.min(hold.c.expires_at))
-    .where(hold.c.event_date_id == event_date.c.id, hold.c.status == "active", hold.c.expires_at > sa.bindparam("now"))
-    .scalar_subquery().label("next_expiry"),
-).where(event_date.c.seating_mode == "SEATED")
-
 # Per database: whether a seated date has a seat left, under the key it was answered for.
 _seats_left: dict[str, dict[int, _SeatsLeft]] = {}
 # The lowest seat price of a show never changes (seats and prices are fixed once it is on sale): per database.
@@ -182,21 +166,30 @@ async def seat_map(conn: AsyncConnection, event_date_id: int, only: list[int] | 
 async def inventory_version(conn: AsyncConnection, event_date_id: int, now: datetime) -> sa.Row:
     """One round trip, two index probes: what a cached availability body of the date is keyed by.
 
-    version: the newest availability_change id of the date (0 when none), version_at: its created_at,
+    version: the newest availability_change id of the date (None when none), version_at: its created_at,
     next_expiry: the earliest expiry still ahead of `now` among the date's active holds (None: no such hold).
     When that moment passes, or a hold's expiry is moved, next_expiry changes, and so does the key.
     """
+    return (await conn.execute(sa.select(*_inventory_key(event_date_id, now)))).one()
+
+
+def _inventory_key(event_date_id, now) -> tuple[sa.Label, ...]:
+    """The columns of inventory_version for one date: an id, or event_date.c.id to have them for every date."""
     change = availability_change
-    newest = (
-        sa.select(sa.func.max(change.c.id)).where(change.c.event_date_id == event_date_id).scalar_subquery()
-    )
-    version_at = sa.select(change.c.created_at).where(change.c.id == newest).scalar_subquery()
+
+    def newest(column: sa.Column) -> sa.ScalarSelect:
+        return (sa.select(column).where(change.c.event_date_id == event_date_id)
+                .order_by(change.c.id.desc()).limit(1).scalar_subquery())
+
     next_expiry = (
         sa.select(sa.func.min(hold.c.expires_at))
         .where(hold.c.event_date_id == event_date_id, hold.c.status == "active", hold.c.expires_at > now)
         .scalar_subquery()
     )
-    query = sa.select(
-        newest.label("version"), version_at.label("version_at"), next_expiry.label("next_expiry")
-    )
-    return (await conn.execute(query)).one()
+    return (newest(change.c.id).label("version"), newest(change.c.created_at).label("version_at"),
+            next_expiry.label("next_expiry"))
+
+
+# Per seated date, its inventory key (inventory_version's columns).
+_SEATED_KEYS = sa.select(event_date.c.id, *_inventory_key(event_date.c.id, sa.bindparam("now"))).where(
+    event_date.c.seating_mode == "SEATED")

@@ -1,7 +1,7 @@
 """Browsing: the events list, one show, and what is still available."""
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import groupby
 
 import orjson
@@ -22,13 +22,12 @@ def seat_label(section: str, row: str, number: int) -> str:
 
 async def list_events(db: Database, *, transaction_timeout_s: float) -> list[dict]:
     now = utcnow()
-    # A change below a version can commit until two transaction timeouts after it (see availability_body).
-    settled_before = now - timedelta(seconds=2 * transaction_timeout_s)
     async with db.catalog_read() as conn:  # may be a replica: browsing only, decides no sale
         events = await repository.list_events(conn)
         dates = await repository.list_dates(conn)
         ga = await repository.ga_summaries(conn)
-        seated = await repository.seated_summaries(conn, now, settled_before=settled_before)
+        seated = await repository.seated_summaries(
+            conn, now, settled_before=_settled_before(now, transaction_timeout_s))
 
     dates_by_event: dict[int, list[dict]] = {}
     for d in dates:
@@ -172,18 +171,22 @@ async def availability_body(db: Database, cache: RenderCache, event_date_id: int
     async with db.lookup() as conn:  # the primary, always, never a replica; one statement: no BEGIN needed
         v = await repository.inventory_version(conn, event_date_id, now)
     version = v.version or 0
-    settled_at = v.version_at + timedelta(seconds=2 * transaction_timeout_s) if version else None
 
     async def render() -> Rendered:
         started, started_wall = time.monotonic(), utcnow()
         async with db.read() as conn:  # after the key query: sees at least the key's version
             body = await _availability_json(conn, event_date_id)
-        settled = settled_at is None or started_wall > settled_at
+        settled = not version or v.version_at < _settled_before(started_wall, transaction_timeout_s)
         expiry = "" if v.next_expiry is None else v.next_expiry.strftime("%Y%m%d%H%M%S")
         return await build(body, etag_prefix=f"a{event_date_id}.{version}.{expiry}",
                            valid_until=None if settled else started + VOLATILE_TTL_S, started=started)
 
     return await cache.get((event_date_id, version, v.next_expiry), render)
+
+
+def _settled_before(now: datetime, transaction_timeout_s: float) -> datetime:
+    """Versions written before this are settled: no change below them can still commit (see availability_body)."""
+    return now - timedelta(seconds=2 * transaction_timeout_s)
 
 
 async def _availability_json(conn, event_date_id: int) -> bytes:

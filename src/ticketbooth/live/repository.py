@@ -13,6 +13,7 @@ _RETENTION = timedelta(hours=1)
 
 
 _RECORD_CHANGE = sa.insert(availability_change)  # built once: every booking and hold runs it
+_CHANGES = sa.select(availability_change.c.id, availability_change.c.kind, availability_change.c.seat_ids)
 
 
 async def record_change(
@@ -27,8 +28,7 @@ async def record_change(
 
 async def changes_after(conn: AsyncConnection, *, event_date_id: int, after_id: int, limit: int) -> list[sa.Row]:
     query = (
-        sa.select(availability_change.c.id, availability_change.c.kind, availability_change.c.seat_ids)
-        .where(availability_change.c.event_date_id == event_date_id, availability_change.c.id > after_id)
+        _CHANGES.where(availability_change.c.event_date_id == event_date_id, availability_change.c.id > after_id)
         .order_by(availability_change.c.id)
         .limit(limit)
     )
@@ -47,8 +47,7 @@ async def change_ids_between(conn: AsyncConnection, *, event_date_id: int, after
 
 async def changes_with_ids(conn: AsyncConnection, ids: list[int]) -> list[sa.Row]:
     query = (
-        sa.select(availability_change.c.id, availability_change.c.kind, availability_change.c.seat_ids)
-        .where(availability_change.c.id.in_(ids))
+        _CHANGES.where(availability_change.c.id.in_(ids))
         .order_by(availability_change.c.id)
     )
     return (await conn.execute(query)).all()
