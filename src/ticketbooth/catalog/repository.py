@@ -176,18 +176,16 @@ async def inventory_version(conn: AsyncConnection, event_date_id: int, now: date
 def _inventory_key(event_date_id, now) -> tuple[sa.Label, ...]:
     """The columns of inventory_version for one date: an id, or event_date.c.id to have them for every date."""
     change = availability_change
-
-    def newest(column: sa.Column) -> sa.ScalarSelect:
-        return (sa.select(column).where(change.c.event_date_id == event_date_id)
-                .order_by(change.c.id.desc()).limit(1).scalar_subquery())
-
+    # Never correlated to an enclosing availability_change: the one around it in version_at.
+    newest = (sa.select(sa.func.max(change.c.id)).where(change.c.event_date_id == event_date_id)
+              .correlate_except(change).scalar_subquery())
+    version_at = sa.select(change.c.created_at).where(change.c.id == newest).scalar_subquery()
     next_expiry = (
         sa.select(sa.func.min(hold.c.expires_at))
         .where(hold.c.event_date_id == event_date_id, hold.c.status == "active", hold.c.expires_at > now)
         .scalar_subquery()
     )
-    return (newest(change.c.id).label("version"), newest(change.c.created_at).label("version_at"),
-            next_expiry.label("next_expiry"))
+    return newest.label("version"), version_at.label("version_at"), next_expiry.label("next_expiry")
 
 
 # Per seated date, its inventory key (inventory_version's columns).
