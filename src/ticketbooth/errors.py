@@ -104,6 +104,10 @@ class UnknownSeat(AppError):
     status_code, code = 422, "SEAT_NOT_AVAILABLE"
 
 
+class UnknownSection(AppError):
+    status_code, code = 422, "SECTION_NOT_AVAILABLE"
+
+
 class TicketTypeMismatch(AppError):
     status_code, code = 422, "TICKET_TYPE_MISMATCH"
 

@@ -64,6 +64,19 @@ async def seats_of_show(conn: AsyncConnection, event_date_id: int) -> dict[int, 
     return {r.seat_id: r for r in rows}
 
 
+_TAKEN_SEATS = (
+    sa.select(ticket.c.seat_id)
+    .select_from(ticket.outerjoin(hold, hold.c.id == ticket.c.hold_id))
+    .where(ticket.c.event_date_id == sa.bindparam("show"), ticket.c.seat_id.is_not(None),
+           sa.or_(ticket.c.order_id.is_not(None), hold.c.expires_at > sa.bindparam("now")))
+)
+
+
+async def taken_seat_ids(conn: AsyncConnection, event_date_id: int, now: datetime) -> list[int]:
+    """The show's seats sold or held by a hold still live at `now` (an expired hold's seats are free to book)."""
+    return list((await conn.execute(_TAKEN_SEATS, {"show": event_date_id, "now": now})).scalars())
+
+
 async def insert_order(conn: AsyncConnection, *, values: dict) -> int:
     return (await conn.execute(_INSERT_ORDER, values)).inserted_primary_key[0]
 

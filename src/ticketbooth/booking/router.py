@@ -22,6 +22,7 @@ from ticketbooth.errors import (
     TicketTypeMismatch,
     Unauthorized,
     UnknownSeat,
+    UnknownSection,
     UnknownTicketType,
     ValidationFailed,
     responses,
@@ -116,13 +117,14 @@ router = APIRouter(prefix="/api", tags=["booking"], route_class=BookingRoute)
         SeatingModeMismatch,
         UnknownTicketType,
         UnknownSeat,
+        UnknownSection,
         TicketTypeMismatch,
         EventDatePast,
         IdempotencyKeyReused,
         ServiceUnavailable,
         RateLimited,
     ),
-    summary="Book GA tickets (`tiers`) or specific seats (`seats`): all or nothing",
+    summary="Book GA tickets (`tiers`), specific seats (`seats`) or seats side by side (`pickSeats`): all or nothing",
     dependencies=[limit_ip(_IP_RULE), limit_user(_USER_RULE)],
 )
 async def create_booking(

@@ -19,6 +19,14 @@ class SeatRequest(ApiModel):
     )
 
 
+class PickSeatsRequest(ApiModel):
+    quantity: int = Field(ge=1, le=200, description="Seats wanted, side by side in one row.")
+    ticket_type_id: Id | None = Field(default=None, description="Optional: only seats of this tier.")
+    section: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] | None = Field(
+        default=None, description="Optional: only seats in this section."
+    )
+
+
 class BookingRequest(ApiModel):
     event_date_id: Id
     customer_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -28,6 +36,10 @@ class BookingRequest(ApiModel):
     )
     tiers: list[TierRequest] | None = Field(default=None, max_length=50, description="GA dates only.")
     seats: list[SeatRequest] | None = Field(default=None, max_length=200, description="SEATED dates only.")
+    pick_seats: PickSeatsRequest | None = Field(
+        default=None,
+        description="SEATED dates only, instead of `seats`: the box office picks this many free seats side by side.",
+    )
     hold_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = Field(
         default=None,
         description="Book what this live hold (POST /api/holds) reserved, instead of sending `tiers` or `seats`.",
@@ -36,8 +48,12 @@ class BookingRequest(ApiModel):
     @model_validator(mode="after")
     def _one_kind_of_items(self) -> "BookingRequest":
         if self.hold_id is not None:
+            if self.tiers is not None or self.seats is not None or self.pick_seats is not None:
+                raise ValueError("send `holdId` alone, without `tiers`, `seats` or `pickSeats`: the hold says what to book")
+            return self
+        if self.pick_seats is not None:
             if self.tiers is not None or self.seats is not None:
-                raise ValueError("send `holdId` alone, without `tiers` or `seats`: the hold says what to book")
+                raise ValueError("send `pickSeats` alone, without `tiers` or `seats`: the box office picks the seats")
             return self
         if self.tiers and self.seats:
             raise ValueError("send either `tiers` (GA) or `seats` (SEATED), not both")

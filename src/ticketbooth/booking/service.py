@@ -5,6 +5,8 @@ order so two multi-tier orders never deadlock; any tier short rolls everything b
 locked only from its UPDATE to the COMMIT.
 SEATED: INSERT the order and one ticket per seat, seats in ascending id order (no deadlock between
 overlapping orders); the unique constraint on ticket (event_date_id, seat_id) rejects a seat sold or held.
+PICKED SEATS (`pickSeats`): a per-process view of free seats proposes seats side by side (booking/seat_picker.py),
+which are then booked exactly as SEATED; seats the unique constraint refuses are picked again.
 A hold (holds/service.py) claimed its inventory the same way; converting it flips the hold to `converted`
 with a conditional UPDATE and turns its held seat rows (or GA quantities) into the order's tickets.
 Idempotency: the order row carries (user_id, idempotency_key) under a unique constraint, so a retry, even one
@@ -20,6 +22,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -28,7 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ticketbooth.accounts.token_cache import CurrentUser
 from ticketbooth.booking import repository
 from ticketbooth.booking.grouping import BookAlone, GroupBooker, TierSoldOut
-from ticketbooth.booking.schemas import BookingRequest
+from ticketbooth.booking.schemas import BookingRequest, SeatRequest
+from ticketbooth.booking.seat_picker import SeatPicker
 from ticketbooth.catalog.service import seat_label
 from ticketbooth.config import Settings
 from ticketbooth.db.database import Database, is_unique_violation
@@ -56,6 +60,7 @@ from ticketbooth.orders import repository as orders_repository
 from ticketbooth.orders.service import expand_orders
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -85,6 +90,8 @@ async def book(
     if request.user_id is not None and request.user_id != user.id:
         raise Forbidden("userId does not match the logged-in user.")
     fingerprint = request_fingerprint(request) if idempotency_key else None  # only a keyed retry compares it
+    if request.pick_seats is not None:
+        return await _book_picked_seats(db, settings, groups, user, request, idempotency_key, fingerprint)
     if request.hold_id is not None:
         try:
             plan = await _plan_hold_conversion(db, user, request)
@@ -95,6 +102,11 @@ async def book(
             raise
     else:
         plan = _plan_direct_booking(user, request, await price_order(db, settings, request))
+    return await _book_plan(db, groups, user, request, plan, idempotency_key, fingerprint)
+
+
+async def _book_plan(db: Database, groups: GroupBooker | None, user: CurrentUser, request: BookingRequest,
+                     plan: "_Plan", idempotency_key: str | None, fingerprint: str | None) -> dict:
     order_row = {
         "user_id": user.id, "event_date_id": request.event_date_id, "customer_name": request.customer_name,
         "payment_source": request.payment_source, "total_tickets": plan.total_tickets,
@@ -262,7 +274,7 @@ class _ShowCopies:
         self._loading: dict[tuple[str, int], asyncio.Task] = {}
 
     async def get(self, db: Database, event_date_id: int):
-        key = (str(db.engine.url), event_date_id)
+        key = (db.cache_key, event_date_id)
         copy = self._copies.get(key)
         if copy is not None:
             self._copies.move_to_end(key)
@@ -311,22 +323,27 @@ async def show_terms(db: Database, event_date_id: int) -> ShowTerms | None:
     return await _terms.get(db, event_date_id)
 
 
+async def _show_on_sale(db: Database, settings: Settings, event_date_id: int, wanted: int) -> ShowTerms:
+    show = await show_terms(db, event_date_id)
+    if show is None:
+        raise NotFound(f"Event date {event_date_id} does not exist.")
+    if show.event_date <= utcnow():
+        raise EventDatePast("This show has already taken place; tickets are no longer on sale.")
+    if wanted > settings.max_tickets_per_order:
+        raise OrderLimitExceeded(
+            f"An order may hold at most {settings.max_tickets_per_order} tickets; this one asks for {wanted}."
+        )
+    return show
+
+
 async def price_order(db: Database, settings: Settings, request: BookingRequest) -> PricedOrder:
     """Check the request against the show and price every ticket from the database (never from the client).
 
     These reads decide nothing about inventory: prices, tiers and seats of a show do not change while it is on
     sale, and the transaction in `book` is what claims the tickets; so they need no common snapshot either.
     """
-    show = await show_terms(db, request.event_date_id)
-    if show is None:
-        raise NotFound(f"Event date {request.event_date_id} does not exist.")
-    if show.event_date <= utcnow():
-        raise EventDatePast("This show has already taken place; tickets are no longer on sale.")
     wanted = sum(t.quantity for t in request.tiers) if request.tiers else len(request.seats or [])
-    if wanted > settings.max_tickets_per_order:
-        raise OrderLimitExceeded(
-            f"An order may hold at most {settings.max_tickets_per_order} tickets; this one asks for {wanted}."
-        )
+    show = await _show_on_sale(db, settings, request.event_date_id, wanted)
     priced = PricedOrder(event_id=show.event_id)
     if request.tiers:
         if show.seating_mode != "GA":
@@ -377,6 +394,44 @@ async def _price_seats(db: Database, request: BookingRequest, priced: PricedOrde
         )
         priced.type_names[found.ticket_type_id] = found.ticket_type
         priced.seat_labels[requested.seat_id] = seat_label(found.section, found.row, found.number)
+
+
+_seat_picker = SeatPicker()
+_PICK_ATTEMPTS = 4
+
+
+async def _book_picked_seats(
+    db: Database, settings: Settings, groups: GroupBooker | None, user: CurrentUser, request: BookingRequest,
+    idempotency_key: str | None, fingerprint: str | None,
+) -> dict:
+    async def book_chosen(chosen: BookingRequest) -> dict:
+        plan = _plan_direct_booking(user, chosen, await price_order(db, settings, chosen))
+        return await _book_plan(db, groups, user, chosen, plan, idempotency_key, fingerprint)
+
+    return await claim_picked_seats(db, settings, request, book_chosen)
+
+
+async def claim_picked_seats(db: Database, settings: Settings, request: BookingRequest,
+                             claim: Callable[[BookingRequest], Awaitable[T]]) -> T:
+    """`pickSeats` (a booking or a hold): seats picked from this process's view of the show (booking/seat_picker.py),
+    then claimed like seats the buyer chose: `claim` gets the request with them as its `seats`. Seats refused there
+    (another process sold them since the view last heard) are picked again, a few times at most."""
+    wanted = request.pick_seats
+    show = await _show_on_sale(db, settings, request.event_date_id, wanted.quantity)
+    if show.seating_mode != "SEATED":
+        raise SeatingModeMismatch("This show is general admission: book `tiers`, not `pickSeats`.")
+    seat_map = await _seat_maps.get(db, request.event_date_id)
+    for attempt in range(_PICK_ATTEMPTS):
+        picking = await _seat_picker.pick(db, request.event_date_id, seat_map, quantity=wanted.quantity,
+                                          ticket_type_id=wanted.ticket_type_id, section=wanted.section,
+                                          after_refusal=attempt > 0)
+        with picking as seat_ids:
+            try:
+                return await claim(request.model_copy(
+                    update={"pick_seats": None, "seats": [SeatRequest(seat_id=s) for s in seat_ids]}))
+            except SeatAlreadyTaken:
+                continue
+    raise SeatAlreadyTaken("Other buyers took the seats picked for you; try again.")
 
 
 async def _find_keyed_order(db: Database, user: CurrentUser, idempotency_key: str):

@@ -120,6 +120,9 @@ class Database:
         url = make_url(settings.database_url)
         self.dialect = url.get_backend_name()
         self.engine: AsyncEngine = _create_engine(settings, settings.database_url)
+        # What per-process copies of a database's data are keyed by (rendering the URL per request cost 1-2 % of
+        # a worker in a booking rush).
+        self.cache_key = str(self.engine.url)
         self._answered_at = float("-inf")
         self._sqlite_writer: asyncio.Lock | None = None
         self._writer_file: _WriterFileLock | None = None

@@ -17,6 +17,7 @@ from ticketbooth.errors import (
     TicketTypeMismatch,
     Unauthorized,
     UnknownSeat,
+    UnknownSection,
     UnknownTicketType,
     ValidationFailed,
     responses,
@@ -36,7 +37,8 @@ HoldId = Annotated[int, Path(ge=1, le=2**63 - 1)]
     response_model=HoldOut,
     responses=responses(
         Unauthorized, NotFound, InsufficientInventory, SeatAlreadyTaken, ValidationFailed, OrderLimitExceeded,
-        SeatingModeMismatch, UnknownTicketType, UnknownSeat, TicketTypeMismatch, EventDatePast, ServiceUnavailable,
+        SeatingModeMismatch, UnknownTicketType, UnknownSeat, UnknownSection, TicketTypeMismatch, EventDatePast,
+        ServiceUnavailable,
         RateLimited,
     ),
     summary="Reserve tickets or seats for a limited time (same body as a booking)",
@@ -44,12 +46,13 @@ HoldId = Annotated[int, Path(ge=1, le=2**63 - 1)]
     description=(
         "Held inventory is unavailable to everyone else until `expiresAt` (default 10 minutes). Book it with "
         "`POST /api/bookings` and `{\"holdId\": ...}`; a new hold on the same show replaces your previous one. "
+        "With `pickSeats` the box office picks the seats (side by side in one row); the hold's items name them. "
         "After `expiresAt` the hold no longer blocks anyone and converting it answers 409 HOLD_EXPIRED."
     ),
 )
 async def place_hold(body: BookingRequest, user: CurrentUserDep, db: DbDep, settings: SettingsDep) -> dict:
     if body.hold_id is not None:
-        raise HoldNotActive("`holdId` belongs in POST /api/bookings; send `tiers` or `seats` here.")
+        raise HoldNotActive("`holdId` belongs in POST /api/bookings; send `tiers`, `seats` or `pickSeats` here.")
     return await service.place_hold(db, settings, user, body)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ticketbooth.accounts.token_cache import CurrentUser
 from ticketbooth.booking import repository as booking_repository
 from ticketbooth.booking.schemas import BookingRequest
-from ticketbooth.booking.service import PricedOrder, price_order
+from ticketbooth.booking.service import PricedOrder, claim_picked_seats, price_order
 from ticketbooth.catalog.service import seat_label
 from ticketbooth.config import Settings
 from ticketbooth.db.database import Database, is_unique_violation
@@ -25,6 +25,9 @@ _REPLACE_ATTEMPTS = 3
 
 
 async def place_hold(db: Database, settings: Settings, user: CurrentUser, request: BookingRequest) -> dict:
+    if request.pick_seats is not None:
+        return await claim_picked_seats(db, settings, request,
+                                        lambda chosen: place_hold(db, settings, user, chosen))
     priced = await price_order(db, settings, request)
     date_id = request.event_date_id
 

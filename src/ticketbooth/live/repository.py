@@ -53,6 +53,12 @@ async def changes_with_ids(conn: AsyncConnection, ids: list[int]) -> list[sa.Row
     return (await conn.execute(query)).all()
 
 
+async def newest_change_id(conn: AsyncConnection, event_date_id: int) -> int:
+    query = sa.select(sa.func.coalesce(sa.func.max(availability_change.c.id), 0)).where(
+        availability_change.c.event_date_id == event_date_id)
+    return (await conn.execute(query)).scalar_one()
+
+
 async def latest_change_id(conn: AsyncConnection) -> int:
     return (await conn.execute(sa.select(sa.func.coalesce(sa.func.max(availability_change.c.id), 0)))).scalar_one()
 

@@ -13,7 +13,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Book GA tickets (`tiers`) or specific seats (`seats`): all or nothing */
+        /** Book GA tickets (`tiers`), specific seats (`seats`) or seats side by side (`pickSeats`): all or nothing */
         post: operations["booking-create_booking"];
         delete?: never;
         options?: never;
@@ -106,7 +106,7 @@ export interface paths {
         put?: never;
         /**
          * Reserve tickets or seats for a limited time (same body as a booking)
-         * @description Held inventory is unavailable to everyone else until `expiresAt` (default 10 minutes). Book it with `POST /api/bookings` and `{"holdId": ...}`; a new hold on the same show replaces your previous one. After `expiresAt` the hold no longer blocks anyone and converting it answers 409 HOLD_EXPIRED.
+         * @description Held inventory is unavailable to everyone else until `expiresAt` (default 10 minutes). Book it with `POST /api/bookings` and `{"holdId": ...}`; a new hold on the same show replaces your previous one. With `pickSeats` the box office picks the seats (side by side in one row); the hold's items name them. After `expiresAt` the hold no longer blocks anyone and converting it answers 409 HOLD_EXPIRED.
          */
         post: operations["holds-place_hold"];
         delete?: never;
@@ -297,6 +297,8 @@ export interface components {
             holdId?: number | null;
             /** Paymentsource */
             paymentSource: string;
+            /** @description SEATED dates only, instead of `seats`: the box office picks this many free seats side by side. */
+            pickSeats?: components["schemas"]["PickSeatsRequest"] | null;
             /**
              * Seats
              * @description SEATED dates only.
@@ -542,6 +544,24 @@ export interface components {
              */
             toName: string;
         };
+        /** PickSeatsRequest */
+        PickSeatsRequest: {
+            /**
+             * Quantity
+             * @description Seats wanted, side by side in one row.
+             */
+            quantity: number;
+            /**
+             * Section
+             * @description Optional: only seats in this section.
+             */
+            section?: string | null;
+            /**
+             * Tickettypeid
+             * @description Optional: only seats of this tier.
+             */
+            ticketTypeId?: number | null;
+        };
         /** RowAvailability */
         RowAvailability: {
             /** Row */
@@ -772,7 +792,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description VALIDATION_ERROR, ORDER_LIMIT_EXCEEDED, SEATING_MODE_MISMATCH, TICKET_TYPE_NOT_AVAILABLE, SEAT_NOT_AVAILABLE, TICKET_TYPE_MISMATCH, EVENT_DATE_PAST, IDEMPOTENCY_KEY_REUSED */
+            /** @description VALIDATION_ERROR, ORDER_LIMIT_EXCEEDED, SEATING_MODE_MISMATCH, TICKET_TYPE_NOT_AVAILABLE, SEAT_NOT_AVAILABLE, SECTION_NOT_AVAILABLE, TICKET_TYPE_MISMATCH, EVENT_DATE_PAST, IDEMPOTENCY_KEY_REUSED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1050,7 +1070,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description VALIDATION_ERROR, ORDER_LIMIT_EXCEEDED, SEATING_MODE_MISMATCH, TICKET_TYPE_NOT_AVAILABLE, SEAT_NOT_AVAILABLE, TICKET_TYPE_MISMATCH, EVENT_DATE_PAST */
+            /** @description VALIDATION_ERROR, ORDER_LIMIT_EXCEEDED, SEATING_MODE_MISMATCH, TICKET_TYPE_NOT_AVAILABLE, SEAT_NOT_AVAILABLE, SECTION_NOT_AVAILABLE, TICKET_TYPE_MISMATCH, EVENT_DATE_PAST */
             422: {
                 headers: {
                     [name: string]: unknown;
