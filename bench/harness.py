@@ -84,13 +84,14 @@ from ticketbooth.kit import utcnow  # noqa: E402
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 MY_ADMIN = "mysql+pymysql://root@127.0.0.1:3306/mysql"
-ALL_SCENARIOS = ("ga-hot", "ga-1m", "sellout", "seated", "seated-map", "browse", "mix")
+ALL_SCENARIOS = ("ga-hot", "ga-1m", "sellout", "seated", "seated-map", "seated-pick", "browse", "mix")
 DEFAULT_SCENARIOS = {
-    "postgresql": "ga-hot,ga-1m,sellout,seated,seated-map,browse,mix",
-    "mariadb": "ga-hot,seated,seated-map,browse",
-    "sqlite": "ga-hot,seated,seated-map,browse",
+    "postgresql": "ga-hot,ga-1m,sellout,seated,seated-map,seated-pick,browse,mix",
+    "mariadb": "ga-hot,seated,seated-map,seated-pick,browse",
+    "sqlite": "ga-hot,seated,seated-map,seated-pick,browse",
 }
-BOOKING_SCENARIOS = {"ga-hot", "ga-1m", "sellout", "seated", "seated-map", "mix"}
+SEATED_SCENARIOS = ("seated", "seated-map", "seated-pick")
+BOOKING_SCENARIOS = {"ga-hot", "ga-1m", "sellout", *SEATED_SCENARIOS, "mix"}
 GA, VIP, FRONT_ROW = 3, 1, 2
 GA_PRICE = 5_000
 
@@ -608,7 +609,7 @@ def run_ceilings(db: BenchDB, scenarios: set[str], duration: float, clients: lis
     want = set()
     if scenarios & {"ga-hot", "ga-1m", "sellout", "mix"}:
         want.add("ga")
-    if scenarios & {"seated", "seated-map"}:
+    if scenarios & set(SEATED_SCENARIOS):
         want.add("seated")
     if not want:
         return {}
@@ -938,7 +939,7 @@ class Run:
             exact = False  # wrk's duration cap stopped it before every attempt was answered
         if show is not None and scenario != "browse":
             rec["invariant"] = check_invariants(self.db, show, before, wrk, conns, exact=exact)
-            if scenario in ("seated", "seated-map"):
+            if scenario in SEATED_SCENARIOS:
                 rec["conflict_rate"] = round(n409 / max(1, ok + n409), 3)
         if extra:
             rec.update(extra(rec, t_start))
@@ -1051,15 +1052,7 @@ class Run:
         feed = SeatMapFeed(self.url, show, view)
 
         def extra(rec: dict, t_start) -> dict:
-            rush_s = rec["last_ok_s"] or rec["duration_s"]
-            with self.db.engine.connect() as conn:
-                sold = conn.execute(sa.select(sa.func.count()).select_from(t.ticket)
-                                    .where(t.ticket.c.event_date_id == show["date_id"])).scalar_one()
-            rec["rps"] = round(rec["requests"] / rush_s, 1)
-            rec["bookings_per_s"] = round(rec["bookings_ok"] / rush_s, 1)
-            rec["tickets_per_s"] = round(rec["tickets_per_s"] * rec["duration_s"] / rush_s, 1)
-            return {"rush_s": round(rush_s, 2), "seats_sold": sold, "seats": show["seats"],
-                    "stream_changes": feed.changes, **feed.lag_ms(self.db)}
+            return {**self._up_to_last_sale(rec, show), "stream_changes": feed.changes, **feed.lag_ms(self.db)}
 
         try:
             self.measure("seated-map", conns, {"TB_MODE": "seated-map", "TB_SEAT_DATE": show["date_id"],
@@ -1069,6 +1062,26 @@ class Run:
                          show=show, rep=rep, extra=extra)
         finally:
             feed.close()
+
+    def seated_pick(self, conns: int, rep: int) -> None:
+        """The seated rush with buyers who let the box office pick their seats (`pickSeats`, 1-4 side by side, half
+        of them in the front block's tier); each thread's buyers leave once told no seat is left."""
+        show = seed_seated_show(self.db, self.get_arena(), "seated-pick")
+        self.measure("seated-pick", conns, {"TB_MODE": "seated-pick", "TB_SEAT_DATE": show["date_id"],
+                                            "TB_PICK_TIER": VIP},
+                     duration=self.args.duration, timeout_s=self.args.timeout, warm_env=self.warm_ga(), show=show,
+                     rep=rep, extra=lambda rec, t_start: self._up_to_last_sale(rec, show))
+
+    def _up_to_last_sale(self, rec: dict, show: dict) -> dict:
+        """Runs that end at the sell-out: rates up to the last sale, and the seats sold."""
+        rush_s = rec["last_ok_s"] or rec["duration_s"]
+        with self.db.engine.connect() as conn:
+            sold = conn.execute(sa.select(sa.func.count()).select_from(t.ticket)
+                                .where(t.ticket.c.event_date_id == show["date_id"])).scalar_one()
+        rec["rps"] = round(rec["requests"] / rush_s, 1)
+        rec["bookings_per_s"] = round(rec["bookings_ok"] / rush_s, 1)
+        rec["tickets_per_s"] = round(rec["tickets_per_s"] * rec["duration_s"] / rush_s, 1)
+        return {"rush_s": round(rush_s, 2), "seats_sold": sold, "seats": show["seats"]}
 
     def browse(self, conns: int, rep: int, *, avail: bool) -> None:
         env = {"TB_MODE": "events"}
@@ -1188,7 +1201,7 @@ def aggregate(records: list[dict]) -> list[dict]:
         agg["loads"] = sorted({r["load_before"][0] for r in rs if r.get("load_before")})
         out.append(agg)
     order = {s: i for i, s in enumerate(("ga-hot", "ga-1m@0", "ga-1m@1M", "sellout", "seated", "seated-map",
-                                         "browse-events", "browse-avail", "mix"))}
+                                         "seated-pick", "browse-events", "browse-avail", "mix"))}
     dbs = {"postgresql": 0, "mariadb": 1, "sqlite": 2}
     out.sort(key=lambda a: (dbs.get(a["db"], 9), order.get(a["scenario"], 50), a["scenario"], a["conns"]))
     return out
@@ -1201,7 +1214,7 @@ _OK_WINDOWS = ((1, 3), (7, 9), (13, 15))
 
 def _ok_by_window(rs: list[dict]) -> dict[tuple[int, int], float] | None:
     """Seated: successful bookings/s in each of _OK_WINDOWS, median over the runs (the arena fills as a run goes)."""
-    if not all(r.get("scenario") in ("seated", "seated-map") and r.get("ok_by_second") for r in rs):
+    if not all(r.get("scenario") in SEATED_SCENARIOS and r.get("ok_by_second") for r in rs):
         return None
     windows = [(a, b) for a, b in _OK_WINDOWS if all(len(r["ok_by_second"]) >= b for r in rs)]
     return {(a, b): _med(sum(r["ok_by_second"][a - 1:b]) / (b - a + 1) for r in rs) for a, b in windows} or None
@@ -1220,11 +1233,13 @@ def render_table(aggs: list[dict]) -> str:
         notes = []
         if a.get("conflict_rate") is not None:
             notes.append(f"conflict rate {a['conflict_rate']:.1%}")
-        if a.get("tickets_per_s") and a["scenario"] in ("seated", "seated-map"):
+        if a.get("tickets_per_s") and a["scenario"] in SEATED_SCENARIOS:
             notes.append(f"{a['tickets_per_s']:,.0f} seats/s")
         if a.get("seats_sold") is not None:
             notes.append(f"{a['seats_sold']:,.0f} of {a['seats']:,.0f} seats sold, last sale at {a['rush_s']:.1f} s "
-                         f"(req/s and ok/s up to it); {a['stream_changes']:,.0f} stream messages, the newest sale "
+                         f"(req/s and ok/s up to it)")
+        if a.get("stream_changes") is not None:
+            notes.append(f"{a['stream_changes']:,.0f} stream messages, the newest sale "
                          f"in each shown after {_f(a['stream_lag_p50_ms'])} ms (p50), {_f(a['stream_lag_max_ms'])} ms "
                          f"(max); "
                          f"the harness following the stream used {_f(a['harness_cpu_pct'])} % of a core")
@@ -1271,7 +1286,7 @@ def render_ceilings(results: list[dict]) -> str:
 def attach_ratios(records: list[dict], ceilings: dict) -> None:
     for r in records:
         scenario = r["scenario"]
-        work = ("seated" if scenario in ("seated", "seated-map")
+        work = ("seated" if scenario in SEATED_SCENARIOS
                 else "ga" if scenario.startswith(("ga", "sellout")) else None)
         if work and work in ceilings:
             r["ceiling_tps"] = ceilings[work]["best_tps"]
@@ -1400,6 +1415,8 @@ def cmd_run(args) -> int:
                         run.seated(conns, rep)
                     elif scenario == "seated-map":
                         run.seated_map(conns, rep)
+                    elif scenario == "seated-pick":
+                        run.seated_pick(conns, rep)
                     elif scenario == "browse":
                         run.browse(conns, rep, avail=conns == conns_list[0])
                     elif scenario == "mix":

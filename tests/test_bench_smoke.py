@@ -19,7 +19,7 @@ def test_bench_quick_sqlite(tmp_path):
     assert shutil.which("wrk"), "wrk is not installed: scripts/setup-tools installs it"
     out = tmp_path / "result.json"
     proc = subprocess.Popen(
-        [sys.executable, str(REPO / "bench" / "harness.py"), "--quick", "--db", "sqlite", "--scenarios", "ga-hot,browse,seated-map",
+        [sys.executable, str(REPO / "bench" / "harness.py"), "--quick", "--db", "sqlite", "--scenarios", "ga-hot,browse,seated-map,seated-pick",
          "--no-ceiling", "--connections", "8", "--duration", "3", "--warmup", "0", "--users", "50", "--json-out", str(out)],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
@@ -32,7 +32,7 @@ def test_bench_quick_sqlite(tmp_path):
     assert proc.returncode == 0, stdout[-3000:] + stderr[-3000:]
     result = json.loads(out.read_text())
     scenarios = {r["scenario"]: r for r in result["records"]}
-    assert set(scenarios) == {"ga-hot", "browse-events", "browse-avail", "seated-map"}
+    assert set(scenarios) == {"ga-hot", "browse-events", "browse-avail", "seated-map", "seated-pick"}
     ga = scenarios["ga-hot"]
     assert ga["invariant"]["ok"], ga["invariant"]
     assert ga["bookings_ok"] > 0 and ga["s5xx"] == 0
@@ -40,4 +40,7 @@ def test_bench_quick_sqlite(tmp_path):
     seated = scenarios["seated-map"]  # buyers who pick from the seat map the live stream keeps current
     assert seated["invariant"]["ok"], seated["invariant"]
     assert seated["bookings_ok"] > 0 and seated["s5xx"] == 0 and seated["stream_changes"] > 0
+    picked = scenarios["seated-pick"]  # buyers who let the box office pick their seats
+    assert picked["invariant"]["ok"], picked["invariant"]
+    assert picked["bookings_ok"] > 0 and picked["s5xx"] == 0
     assert "invariants: all ok" in stdout

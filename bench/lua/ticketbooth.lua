@@ -1,13 +1,14 @@
 -- wrk script for the Ticketbooth benchmark (bench/run). All parameters come from environment variables,
 -- because wrk hands its `-- args` only to the per-thread states, not to the main state that runs done().
 --
---   TB_MODE      ga | seated | seated-map | sellout | events | avail | mix
+--   TB_MODE      ga | seated | seated-map | seated-pick | sellout | events | avail | mix
 --   TB_TOKENS    file with one bearer token per line (distinct users)
 --   TB_OUT       JSON file written by done()
 --   TB_GA_DATE, TB_GA_TIER        the GA show and its hot tier
 --   TB_SEAT_DATE, TB_SEAT_MIN, TB_SEAT_MAX, TB_HOT_SEATS   the seated show: seat id range and its "front" block
 --   TB_VIEW      seated-map: file with one byte per seat of the show, "0" shown free and "1" taken, kept current
 --                from the show's live availability stream by the harness; re-read every TB_VIEW_REFRESH_S
+--   TB_PICK_TIER seated-pick: the tier (ticket type id) of the front block, which half of the buyers ask for
 --   TB_AVAIL_DATE                 the show whose availability is browsed
 --   TB_QUOTA     sellout: booking attempts per wrk thread; afterwards the thread sends GET /health fillers and
 --                stops as soon as all of its booking attempts are answered (so orders == 201s exactly), or
@@ -61,6 +62,9 @@ function init(args)
   last_sent = 0
   book_fraction = env_num("TB_BOOK_FRACTION", 0.1)
   view_file = os.getenv("TB_VIEW")
+  pick_tier = env_num("TB_PICK_TIER", 1)
+  pick_max = 4          -- seated-pick: the most seats side by side this thread's buyers still ask for
+  pick_tier_left = true -- seated-pick: whether the front block's tier still has seats, as far as the answers tell
   view_refresh_s = env_num("TB_VIEW_REFRESH_S", 0.1)
   view, view_at = nil, -1
   -- globals, read by done() through thread:get
@@ -159,6 +163,16 @@ local function seated_map_booking()
   return wrk.format("POST", "/api/bookings", headers(), body)
 end
 
+-- The seated-pick buyer: wants 1-4 seats side by side picked by the box office (pickSeats), half of the buyers in
+-- the front block's tier; asks for fewer seats or any tier once the answers say none are left so (response()).
+local function seated_pick_booking()
+  local pick = '"quantity":' .. math.random(1, pick_max)
+  if pick_tier_left and math.random() < 0.5 then pick = pick .. ',"ticketTypeId":' .. pick_tier end
+  local body = '{"eventDateId":' .. seat_date .. ',"customerName":"Bench Buyer","paymentSource":"card",' ..
+               '"pickSeats":{' .. pick .. '}}'
+  return wrk.format("POST", "/api/bookings", headers(), body)
+end
+
 function request()
   if t0 == nil then t0 = now() end
   sent = sent + 1
@@ -171,6 +185,11 @@ function request()
     if req ~= nil then return req end
     -- sold out as shown: this thread's buyers leave; wrk still wants a request, a filler nobody counts
     sent = sent - 1
+    wrk.thread:stop()
+    return health_req
+  elseif mode == "seated-pick" then
+    if pick_max > 0 then return seated_pick_booking() end
+    sent = sent - 1  -- sold out: this thread's buyers leave (see seated-map)
     wrk.thread:stop()
     return health_req
   elseif mode == "sellout" then
@@ -204,8 +223,18 @@ function response(status, hdrs, body)
     local second = math.floor(now() - t0) + 1
     ok_by_second[second] = (ok_by_second[second] or 0) + 1
     last_ok_s = now() - t0
-  elseif status == 200 and mode == "seated-map" then
+  elseif status == 200 and (mode == "seated-map" or mode == "seated-pick") then
     fillers = fillers + 1
+  elseif status == 409 and mode == "seated-pick" and string.find(body, "INSUFFICIENT_INVENTORY", 1, true) then
+    -- "No 3 seats side by side are left.", "No seat is left.", or the same of the front tier ("No 2 VIP seats ...")
+    local fewer = tonumber(string.match(body, "No (%d+) seats side by side"))
+    if fewer ~= nil then
+      pick_max = math.min(pick_max, fewer - 1)
+    elseif string.find(body, "No seat is left", 1, true) then
+      pick_max = 0
+    else
+      pick_tier_left = false
+    end
   end
   if mode == "sellout" and status ~= 200 then
     answered_bookings = answered_bookings + 1
