@@ -109,6 +109,29 @@ test('books seats on the SVG map with the mouse and the keyboard; held seats are
   }
 });
 
+test('the box office picks three seats side by side in a section: held on the way to checkout, then paid', async ({ page, request, context }) => {
+  await loginViaApi(context, request);
+  const seatedId = await findEventDateId(request, 'SEATED');
+  await page.goto(`/event-dates/${seatedId}`);
+
+  const form = page.getByRole('form', { name: 'Find seats for me' });
+  await form.getByLabel('Seats').selectOption('3');
+  await form.getByLabel('Section').selectOption('D');
+  await form.getByRole('button', { name: 'Find seats together' }).click();
+
+  await expect(page).toHaveURL(new RegExp(`/event-dates/${seatedId}/checkout$`));
+  await expect(page.getByRole('timer')).toHaveText(/^(10:00|09:[45]\d)$/);
+  await page.getByRole('button', { name: /^Pay / }).click();
+
+  await expect(page.getByRole('heading', { name: 'Booking confirmed' })).toBeVisible();
+  const tickets = page.getByRole('list', { name: 'Tickets' }).getByRole('listitem');
+  await expect(tickets).toHaveCount(3);
+  const labels = (await tickets.allTextContents()).map((t) => /Seat (D-\d+)-(\d+)/.exec(t)!);
+  expect(new Set(labels.map((m) => m[1])).size).toBe(1); // one row
+  const numbers = labels.map((m) => Number(m[2])).sort((a, b) => a - b);
+  expect(numbers).toEqual([numbers[0], numbers[0]! + 1, numbers[0]! + 2]); // side by side
+});
+
 test('a new customer signs up, is logged in, and logs out from the account menu', async ({ page }) => {
   const email = `e2e-${Date.now()}@example.com`;
   await page.goto('/signup');

@@ -9,11 +9,15 @@ import { eventDateKeys } from '@/features/event-date/api/get-event-date';
 import { api } from '@/lib/api/client';
 import { unwrap } from '@/lib/api/errors';
 import type { Hold, HoldRequest } from '@/lib/api/types';
-import type { Draft } from '../draft';
+import { writeDraft, type Draft } from '../draft';
 
-export function holdRequest(eventDateId: number, draft: Draft, customerName = 'Ticket holder'): HoldRequest {
+function holdBase(eventDateId: number, customerName = 'Ticket holder') {
   // The name and payment method are given again when paying; the hold only needs placeholders.
-  const base = { eventDateId, customerName: customerName.trim() || 'Ticket holder', paymentSource: 'tok_visa' };
+  return { eventDateId, customerName: customerName.trim() || 'Ticket holder', paymentSource: 'tok_visa' };
+}
+
+export function holdRequest(eventDateId: number, draft: Draft, customerName?: string): HoldRequest {
+  const base = holdBase(eventDateId, customerName);
   if (draft.kind === 'GA') {
     return {
       ...base,
@@ -106,6 +110,37 @@ export function usePlaceHold(eventDateId: number) {
       const hold = await placeHold(eventDateId, draft, customerName);
       void queryClient.invalidateQueries({ queryKey: eventDateKeys.availability(eventDateId), exact: true });
       return storeHold(eventDateId, hold, draft);
+    },
+    [eventDateId, queryClient],
+  );
+}
+
+/** What the box office is asked to pick: `quantity` seats side by side, optionally of one tier and in one section. */
+export interface SeatPick {
+  quantity: number;
+  ticketTypeId?: number;
+  section?: string;
+}
+
+/**
+ * Has the box office pick seats side by side and hold them (`pickSeats`); the
+ * held seats become the selection, remembered as held by us, ready for checkout.
+ */
+export function usePlacePickedHold(eventDateId: number) {
+  const queryClient = useQueryClient();
+  return useCallback(
+    async (pick: SeatPick, customerName?: string): Promise<Draft> => {
+      markPlacingHold(eventDateId, true);
+      try {
+        const hold = await unwrap(api.POST('/api/holds', { body: { ...holdBase(eventDateId, customerName), pickSeats: pick } }));
+        const draft: Draft = { kind: 'SEATED', seatIds: hold.items.flatMap((item) => (item.seatId ? [item.seatId] : [])) };
+        storeHold(eventDateId, hold, draft); // first: the selection below is then already ours, never "taken"
+        writeDraft(eventDateId, draft);
+        void queryClient.invalidateQueries({ queryKey: eventDateKeys.availability(eventDateId), exact: true });
+        return draft;
+      } finally {
+        markPlacingHold(eventDateId, false);
+      }
     },
     [eventDateId, queryClient],
   );

@@ -176,3 +176,68 @@ describe('our own hold on the live map', () => {
     }
   });
 });
+
+describe('find seats for me', () => {
+  const heldSeats = (ids: number[]) => ({
+    holdId: 41,
+    eventDateId: 2,
+    status: 'active',
+    expiresAt: '2099-01-01T00:00:00Z',
+    totalAmount: 120 * ids.length,
+    orderId: null,
+    items: ids.map((seatId, i) => ({ ticketTypeId: 1, ticketType: 'VIP', quantity: 1, price: 120, seatId, seatLabel: `B-1-${i + 1}` })),
+  });
+
+  it('asks the box office for seats side by side, holds them and goes on to checkout with them', async () => {
+    const { readDraft } = await import('@/features/booking/draft');
+    const { forgetHold, readStoredHold } = await import('@/features/booking/api/holds');
+    signIn();
+    const api = mockApi({
+      'GET /api/event-dates/2': () => json(seatedDetail()),
+      'GET /api/event-dates/2/availability': () => json(seatedAvailability(['A-3-1'])),
+      'POST /api/holds': () => json(heldSeats([13, 14, 15]), 201),
+    });
+    const { user, router } = renderApp('/event-dates/2');
+    const form = within(await screen.findByRole('form', { name: 'Find seats for me' }));
+    await user.selectOptions(form.getByLabelText('Seats'), '3');
+    await user.selectOptions(form.getByLabelText('Section'), 'B');
+    await user.selectOptions(form.getByLabelText('Price'), 'VIP · $120.00');
+    await user.click(form.getByRole('button', { name: 'Find seats together' }));
+
+    await waitFor(() => expect(router.state.location.pathname).toBe('/event-dates/2/checkout'));
+    const hold = api.calls.find((c) => c.method === 'POST' && c.path === '/api/holds')!;
+    expect(hold.body).toMatchObject({ eventDateId: 2, customerName: 'Dana Demo', pickSeats: { quantity: 3, ticketTypeId: 1, section: 'B' } });
+    expect(readDraft(2)).toEqual({ kind: 'SEATED', seatIds: [13, 14, 15] });
+    expect(readStoredHold(2)?.holdId).toBe(41);
+    forgetHold(2);
+  });
+
+  it('says so when no such seats are left, and stays', async () => {
+    signIn();
+    mockApi({
+      'GET /api/event-dates/2': () => json(seatedDetail()),
+      'GET /api/event-dates/2/availability': () => json(seatedAvailability()),
+      'POST /api/holds': () => apiError(409, 'INSUFFICIENT_INVENTORY', 'No 4 seats side by side are left in section A.'),
+    });
+    const { user, router } = renderApp('/event-dates/2');
+    const form = within(await screen.findByRole('form', { name: 'Find seats for me' }));
+    await user.selectOptions(form.getByLabelText('Seats'), '4');
+    await user.click(form.getByRole('button', { name: 'Find seats together' }));
+
+    expect(await form.findByText('No 4 seats side by side are left in section A.')).toBeInTheDocument();
+    expect(router.state.location.pathname).toBe('/event-dates/2');
+  });
+
+  it('offers to log in first, and only tiers and sections with a seat left', async () => {
+    const taken = ['A', 'B'].flatMap((s) => [1, 2, 3, 4].map((n) => `${s}-1-${n}`)); // every VIP seat
+    mockApi({
+      'GET /api/event-dates/2': () => json(seatedDetail()),
+      'GET /api/event-dates/2/availability': () => json(seatedAvailability(taken)),
+    });
+    renderApp('/event-dates/2');
+    const form = within(await screen.findByRole('form', { name: 'Find seats for me' }));
+    expect(form.getByRole('link', { name: 'Log in to have seats picked' })).toHaveAttribute('href', '/login?returnTo=%2Fevent-dates%2F2');
+    const prices = within(form.getByLabelText('Price')).getAllByRole('option').map((o) => o.textContent);
+    expect(prices).toEqual(['Any', 'Front Row · $80.00', 'General · $45.00']);
+  });
+});

@@ -22,6 +22,7 @@ import { clampQuantities, gaSummary, indexSeats, pruneSeats, seatName, seatSumma
 import { EventDateHeader } from './event-date-header';
 import { GaTierPicker } from './ga-tier-picker';
 import { OrderSummary } from './order-summary';
+import { PickSeatsForm } from './pick-seats-form';
 
 export interface ConflictNotice {
   title: string;
@@ -236,7 +237,7 @@ function SeatedSection({ detail, availability, releasing }: { detail: EventDateD
         )}
         <SeatMap sections={availability.sections} selected={selected} onToggle={onToggle} />
       </section>
-      <aside className="lg:sticky lg:top-4 lg:self-start">
+      <aside className="flex flex-col gap-4 lg:sticky lg:top-4 lg:self-start">
         <OrderSummary
           title={`Your seats (${summary.count}/${max})`}
           lines={summary.lines.map((info) => ({
@@ -261,6 +262,7 @@ function SeatedSection({ detail, availability, releasing }: { detail: EventDateD
             </div>
           }
         />
+        {!releasing && <PickSeatsForm eventDateId={detail.id} sections={availability.sections} maxPerOrder={max} />}
       </aside>
     </div>
   );
