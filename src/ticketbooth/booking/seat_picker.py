@@ -46,7 +46,10 @@ class _Layout:
     neighbours are not side by side, so no run of free positions crosses rows or skips a seat number."""
 
     seat_ids: array  # position -> seat id; 0 at gaps
-    positions: dict[int, int]  # seat id -> position
+    # Seat ids in ascending order and the position of each: a lookup by bisection in 0.5 MB rather than a dict of
+    # 60,000 entries in 5 MB, per show and process.
+    ids_in_order: array
+    positions_in_order: array
     tiers: bytes  # position -> tier code (index in tier_ids, + 1); 0 at gaps
     tier_ids: list[int]
     tier_names: dict[int, str]
@@ -88,8 +91,15 @@ class _Layout:
             seat_ids.append(seat_id)
             tiers.append(code)
             previous = (section, row, number)
-        positions = {seat_id: i for i, seat_id in enumerate(seat_ids) if seat_id}
-        return cls(seat_ids, positions, bytes(tiers), tier_ids, tier_names, sections, tier_spans, row_starts)
+        by_id = sorted((i for i, seat_id in enumerate(seat_ids) if seat_id), key=seat_ids.__getitem__)
+        return cls(seat_ids, array("i", (seat_ids[i] for i in by_id)), array("i", by_id), bytes(tiers), tier_ids,
+                   tier_names, sections, tier_spans, row_starts)
+
+    def position(self, seat_id: int) -> int | None:
+        i = bisect.bisect_left(self.ids_in_order, seat_id)
+        if i < len(self.ids_in_order) and self.ids_in_order[i] == seat_id:
+            return self.positions_in_order[i]
+        return None
 
 
 _SEAT_ORDER = operator.itemgetter(4, 5, 6)  # section, row, number
@@ -110,7 +120,7 @@ class _ShowView:
     def mark(self, seat_ids: list[int], free: bool) -> None:
         layout = self.layout
         for seat_id in seat_ids:
-            position = layout.positions.get(seat_id)
+            position = layout.position(seat_id)
             if position is not None and not (free and position in self.picked):
                 self.free[position] = layout.tiers[position] if free else _TAKEN
 
@@ -253,10 +263,11 @@ class SeatPicker:
             change_id = await newest_change_id(conn, event_date_id)  # first: a later change is applied again after
             taken = await repository.taken_seat_ids(conn, event_date_id, utcnow())
         free = bytearray(view.layout.tiers)
-        positions = view.layout.positions
-        for seat_id in [*taken, *(view.layout.seat_ids[p] for p in view.picked)]:
-            if (position := positions.get(seat_id)) is not None:
+        for seat_id in taken:
+            if (position := view.layout.position(seat_id)) is not None:
                 free[position] = _TAKEN
+        for position in view.picked:
+            free[position] = _TAKEN
         view.free, view.change_id, view.loaded_at, view.synced_at = free, change_id, started, started
         await SeatPicker._sync(db, event_date_id, view)
 
