@@ -14,6 +14,7 @@ processes rarely pick the same seats."""
 import asyncio
 import bisect
 import json
+import logging
 import operator
 import random
 import time
@@ -31,6 +32,7 @@ from ticketbooth.errors import InsufficientInventory, UnknownSection, UnknownTic
 from ticketbooth.kit import utcnow
 from ticketbooth.live.repository import HELD, RELEASED, SOLD, changes_after, newest_change_id
 
+log = logging.getLogger(__name__)
 _SYNC_INTERVAL_S = 0.1  # the change log is read at most this often per show and process, and only while picking
 # The whole view is re-read this often while picking: it brings back seats a refusal or a lost answer hid (the change
 # log keeps it current otherwise). A 60,000-seat show's re-read stalls a worker for ~0.1 s.
@@ -134,6 +136,11 @@ class _ShowView:
         otherwise be picking the same seats as these at the edge of their stretch (their newest sales not yet in this
         view). So does a pick `elsewhere`, after seats of this stretch were refused: another process is filling it."""
         codes = [tier_code] if tier_code is not None else range(1, len(self.layout.tier_ids) + 1)
+        if tier_code is not None:  # the random row among the tier's rows: from one elsewhere, every pick wrapped round
+            tier_first, tier_end = self.layout.tier_spans[tier_code]
+            span = (max(span[0], tier_first), min(span[1], tier_end))
+            if span[1] - span[0] < quantity:
+                return None
         key = (span, tier_code)
         start = None if elsewhere else self.cursors.get(key)
         if start is None:
@@ -230,7 +237,7 @@ class SeatPicker:
         """One sync or reload of a view at a time: the one running is what a second caller gets."""
         if view.syncing is None:
             view.syncing = asyncio.ensure_future(work)
-            view.syncing.add_done_callback(lambda _: setattr(view, "syncing", None))
+            view.syncing.add_done_callback(lambda task: _settled(view, task))
         else:
             work.close()
         return view.syncing
@@ -287,3 +294,9 @@ class SeatPicker:
                 if len(changes) < _CHANGES_PER_READ:
                     return
 
+
+def _settled(view: _ShowView, task: asyncio.Task) -> None:
+    """A failed sync or reload leaves the view as it was (a hint, still); the next pick tries again."""
+    view.syncing = None
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("reading the free seats of a show failed: %r", task.exception())
