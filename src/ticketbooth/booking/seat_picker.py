@@ -157,7 +157,12 @@ class _ShowView:
         return max(starts[max(bisect.bisect_right(starts, rng.randrange(*span)) - 1, 0)], span[0])
 
     def _nearest(self, quantity: int, codes, span: tuple[int, int], start: int) -> tuple[int | None, int]:
-        """The free run nearest after `start` in any tier of `codes` (wrapping round `span`), and how far it is."""
+        """The free run nearest after `start` in any tier of `codes` (wrapping round `span`), and how far it is. The
+        tier of the seat at `start` is searched first, and a run of it within two rows is taken as it is: most picks
+        go on in the tier they are in, without searching the other tiers' seats."""
+        here = self.layout.tiers[start] if start < len(self.layout.tiers) else 0
+        if here in codes and len(codes) > 1:
+            codes = [here, *(code for code in codes if code != here)]
         best, distance = None, 0
         for code in codes:
             first, end = max(span[0], self.layout.tier_spans[code][0]), min(span[1], self.layout.tier_spans[code][1])
@@ -171,6 +176,8 @@ class _ShowView:
                 gap = (found - start) % (span[1] - span[0])
                 if best is None or gap < distance:
                     best, distance = found, gap
+                if distance <= 2 * self.layout.mean_row:
+                    break
         return best, distance
 
 

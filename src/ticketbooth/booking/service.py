@@ -404,18 +404,21 @@ async def _book_picked_seats(
     db: Database, settings: Settings, groups: GroupBooker | None, user: CurrentUser, request: BookingRequest,
     idempotency_key: str | None, fingerprint: str | None,
 ) -> dict:
-    async def book_chosen(chosen: BookingRequest) -> dict:
-        plan = _plan_direct_booking(user, chosen, await price_order(db, settings, chosen))
-        return await _book_plan(db, groups, user, chosen, plan, idempotency_key, fingerprint)
+    async def book_chosen(chosen: BookingRequest, show: ShowTerms) -> dict:
+        priced = PricedOrder(event_id=show.event_id)
+        await _price_seats(db, chosen, priced)
+        return await _book_plan(db, groups, user, chosen, _plan_direct_booking(user, chosen, priced), idempotency_key,
+                                fingerprint)
 
     return await claim_picked_seats(db, settings, request, book_chosen)
 
 
 async def claim_picked_seats(db: Database, settings: Settings, request: BookingRequest,
-                             claim: Callable[[BookingRequest], Awaitable[T]]) -> T:
+                             claim: Callable[[BookingRequest, ShowTerms], Awaitable[T]]) -> T:
     """`pickSeats` (a booking or a hold): seats picked from this process's view of the show (booking/seat_picker.py),
-    then claimed like seats the buyer chose: `claim` gets the request with them as its `seats`. Seats refused there
-    (another process sold them since the view last heard) are picked again, a few times at most."""
+    then claimed like seats the buyer chose: `claim` gets the request with them as its `seats`, and the show's terms
+    (checked here: on sale, SEATED, not too many seats). Seats refused there (another process sold them since the
+    view last heard) are picked again, a few times at most."""
     wanted = request.pick_seats
     show = await _show_on_sale(db, settings, request.event_date_id, wanted.quantity)
     if show.seating_mode != "SEATED":
@@ -428,7 +431,7 @@ async def claim_picked_seats(db: Database, settings: Settings, request: BookingR
         with picking as seat_ids:
             try:
                 return await claim(request.model_copy(
-                    update={"pick_seats": None, "seats": [SeatRequest(seat_id=s) for s in seat_ids]}))
+                    update={"pick_seats": None, "seats": [SeatRequest(seat_id=s) for s in seat_ids]}), show)
             except SeatAlreadyTaken:
                 continue
     raise SeatAlreadyTaken("Other buyers took the seats picked for you; try again.")

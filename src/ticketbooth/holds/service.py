@@ -27,7 +27,7 @@ _REPLACE_ATTEMPTS = 3
 async def place_hold(db: Database, settings: Settings, user: CurrentUser, request: BookingRequest) -> dict:
     if request.pick_seats is not None:
         return await claim_picked_seats(db, settings, request,
-                                        lambda chosen: place_hold(db, settings, user, chosen))
+                                        lambda chosen, _show: place_hold(db, settings, user, chosen))
     priced = await price_order(db, settings, request)
     date_id = request.event_date_id
 
