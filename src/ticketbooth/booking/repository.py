@@ -22,6 +22,7 @@ from ticketbooth.db.tables import (
     ticket,
     ticket_type,
 )
+from ticketbooth.holds.repository import ticket_keeps_its_seat
 
 
 async def get_show(conn: AsyncConnection, event_date_id: int) -> sa.Row | None:
@@ -68,7 +69,7 @@ _TAKEN_SEATS = (
     sa.select(ticket.c.seat_id)
     .select_from(ticket.outerjoin(hold, hold.c.id == ticket.c.hold_id))
     .where(ticket.c.event_date_id == sa.bindparam("show"), ticket.c.seat_id.is_not(None),
-           sa.or_(ticket.c.order_id.is_not(None), hold.c.expires_at > sa.bindparam("now")))
+           ticket_keeps_its_seat(sa.bindparam("now")))
 )
 
 

@@ -18,6 +18,7 @@ from ticketbooth.db.tables import (
     ticket_type,
     venue,
 )
+from ticketbooth.holds.repository import ticket_keeps_its_seat
 
 
 async def list_events(conn: AsyncConnection) -> list[sa.Row]:
@@ -71,7 +72,7 @@ async def seated_summaries(conn: AsyncConnection, now: datetime, *, settled_befo
             sa.select(ticket.c.id)
             .outerjoin(hold, hold.c.id == ticket.c.hold_id)
             .where(ticket.c.event_date_id == inv.c.event_date_id, ticket.c.seat_id == inv.c.seat_id,
-                   sa.or_(ticket.c.order_id.is_not(None), hold.c.expires_at > now))
+                   ticket_keeps_its_seat(now))
         )
         free_seat = sa.select(inv.c.seat_id).where(inv.c.event_date_id == event_date.c.id, ~taken.exists())
         left = sa.select(event_date.c.id, free_seat.exists().label("left")).where(event_date.c.id.in_(ask))

@@ -20,6 +20,12 @@ from ticketbooth.db.tables import (
 )
 
 
+def ticket_keeps_its_seat(now) -> sa.ColumnElement[bool]:
+    """Whether a ticket row, joined to its hold, keeps its seat from everyone else at `now` (a datetime or a bind
+    parameter): sold, or held by a hold not yet expired. An expired hold's rows stay until someone frees them."""
+    return sa.or_(ticket.c.order_id.is_not(None), hold.c.expires_at > now)
+
+
 async def insert_hold(conn: AsyncConnection, *, values: dict) -> int:
     return (await conn.execute(sa.insert(hold).values(**values))).inserted_primary_key[0]
 
