@@ -1,10 +1,10 @@
-"""booking/service.py _ShowCopies: per-process copies of a show's terms and seat map. No booking waits for a reload
+"""booking/show_copies.py ShowCopies: per-process copies of a show's terms and seat map. No booking waits for a reload
 of an expired copy, and however many arrive together, one load per show runs at a time."""
 
 import asyncio
 from types import SimpleNamespace
 
-from ticketbooth.booking.service import _ShowCopies
+from ticketbooth.booking.show_copies import ShowCopies
 
 _DB = SimpleNamespace(cache_key="postgresql://copies-test")
 
@@ -20,7 +20,7 @@ def test_buyers_arriving_together_share_one_load_and_an_expired_copy_is_served_w
                 await reload_may_finish.wait()
             return f"terms v{len(loads)}"
 
-        copies = _ShowCopies(load, ttl_s=0.0, max_shows=4)  # every copy expires at once
+        copies = ShowCopies(load, ttl_s=0.0, max_shows=4)  # every copy expires at once
         first = await asyncio.gather(*(copies.get(_DB, 7) for _ in range(5)))
         assert first == ["terms v1"] * 5 and loads == [7]
 
@@ -46,7 +46,7 @@ def test_an_unknown_show_is_not_remembered_and_a_failed_reload_keeps_the_previou
                 raise answer
             return answer
 
-        copies = _ShowCopies(load, ttl_s=0.0, max_shows=4)
+        copies = ShowCopies(load, ttl_s=0.0, max_shows=4)
         assert await copies.get(_DB, 9) is None
         assert await copies.get(_DB, 9) == "terms"
         assert await copies.get(_DB, 9) == "terms"  # its reload fails in the background
@@ -65,7 +65,7 @@ def test_only_the_most_recent_shows_are_kept():
         async def load(_db, event_date_id):
             return f"show {event_date_id}"
 
-        copies = _ShowCopies(load, ttl_s=60.0, max_shows=2)
+        copies = ShowCopies(load, ttl_s=60.0, max_shows=2)
         for show in (1, 2, 3):
             await copies.get(_DB, show)
         assert list(copies._copies) == [(_DB.cache_key, 2), (_DB.cache_key, 3)]

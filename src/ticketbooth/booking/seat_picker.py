@@ -15,18 +15,19 @@ import asyncio
 import bisect
 import json
 import logging
+import math
 import operator
 import random
 import time
 from array import array
-from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
 from ticketbooth.booking import repository
+from ticketbooth.booking.show_copies import ShowCopies
 from ticketbooth.db.database import Database
 from ticketbooth.errors import InsufficientInventory, UnknownSection, UnknownTicketType
 from ticketbooth.kit import utcnow
@@ -184,10 +185,11 @@ class _ShowView:
 class SeatPicker:
     """Per-process views of the shows buyers ask seats to be picked in, by (database, show); the last few kept."""
 
-    def __init__(self, *, max_shows: int = 2, rng: random.Random | None = None):
-        self._views: OrderedDict[tuple[str, int], _ShowView] = OrderedDict()
-        self._loading: dict[tuple[str, int], asyncio.Task] = {}
-        self._max_shows = max_shows
+    def __init__(self, seat_map: Callable[[Database, int], Awaitable[dict[int, sa.Row]]], *, max_shows: int = 2,
+                 rng: random.Random | None = None):
+        """`seat_map`: the show's seats (booking/service.py's copy), which a view is built from."""
+        self._seat_map = seat_map
+        self._views = ShowCopies(self._first_load, ttl_s=math.inf, max_shows=max_shows)  # kept current in place
         self._rng = rng or random.Random()
 
     @contextmanager
@@ -200,12 +202,12 @@ class SeatPicker:
         finally:
             view.picked.difference_update(positions)
 
-    async def pick(self, db: Database, event_date_id: int, seat_map: dict[int, sa.Row], *, quantity: int,
-                   ticket_type_id: int | None, section: str | None, after_refusal: bool = False):
+    async def pick(self, db: Database, event_date_id: int, *, quantity: int, ticket_type_id: int | None,
+                   section: str | None, after_refusal: bool = False):
         """A context manager over the picked seat ids (the caller books them inside it); InsufficientInventory when
         the show has no such seats free. `after_refusal` (the last seats picked were taken): the view first reads the
         change log, as whoever took those seats may have taken more, and the pick starts elsewhere."""
-        view = await self._view(db, event_date_id, seat_map)
+        view = await self._views.get(db, event_date_id)
         if after_refusal:
             if view.syncing is not None:
                 await asyncio.shield(view.syncing)
@@ -249,25 +251,10 @@ class SeatPicker:
             work.close()
         return view.syncing
 
-    async def _view(self, db: Database, event_date_id: int, seat_map: dict[int, sa.Row]) -> _ShowView:
-        key = (db.cache_key, event_date_id)
-        view = self._views.get(key)
-        if view is not None:
-            self._views.move_to_end(key)
-            return view
-        loading = self._loading.get(key)
-        if loading is None:
-            loading = self._loading[key] = asyncio.ensure_future(self._first_load(db, key, seat_map))
-            loading.add_done_callback(lambda _: self._loading.pop(key, None))
-        return await asyncio.shield(loading)
-
-    async def _first_load(self, db: Database, key: tuple[str, int], seat_map: dict[int, sa.Row]) -> _ShowView:
-        layout = _Layout.of(seat_map)
+    async def _first_load(self, db: Database, event_date_id: int) -> _ShowView:
+        layout = _Layout.of(await self._seat_map(db, event_date_id))
         view = _ShowView(layout, bytearray(len(layout.tiers)), 0, 0.0, 0.0)
-        await self._reload(db, key[1], view)
-        self._views[key] = view
-        while len(self._views) > self._max_shows:
-            self._views.popitem(last=False)
+        await self._reload(db, event_date_id, view)
         return view
 
     @staticmethod

@@ -13,12 +13,8 @@ Idempotency: the order row carries (user_id, idempotency_key) under a unique con
 arriving at the same moment on another server process, waits for the first in the database and replays it.
 """
 
-import asyncio
 import hashlib
 import json
-import logging
-import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,6 +29,7 @@ from ticketbooth.booking import repository
 from ticketbooth.booking.grouping import BookAlone, GroupBooker, TierSoldOut
 from ticketbooth.booking.schemas import BookingRequest, SeatRequest
 from ticketbooth.booking.seat_picker import SeatPicker
+from ticketbooth.booking.show_copies import ShowCopies
 from ticketbooth.catalog.service import seat_label
 from ticketbooth.config import Settings
 from ticketbooth.db.database import Database, is_unique_violation
@@ -59,7 +56,6 @@ from ticketbooth.live.repository import SOLD, record_change
 from ticketbooth.orders import repository as orders_repository
 from ticketbooth.orders.service import expand_orders
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
@@ -260,51 +256,6 @@ class ShowTerms:
     tiers: dict[int, sa.Row]  # GA: ticket_type_id -> (name, price_cents)
 
 
-class _ShowCopies:
-    """Per-process copies of what bookings of a show read and nothing in the API edits (its terms, its seat map),
-    by (database, show). A copy is fresh for `ttl_s`; after that it is still served while one reload per show and
-    process runs in the background, so no booking waits for a reload (before, every booking that arrived while the
-    terms were expired ran its own reads through the connection pool, and every seated one waited for the seat map)."""
-
-    def __init__(self, load: Callable[[Database, int], Awaitable[object | None]], *, ttl_s: float, max_shows: int):
-        self._load = load
-        self._ttl_s = ttl_s
-        self._max_shows = max_shows
-        self._copies: OrderedDict[tuple[str, int], tuple[float, object]] = OrderedDict()
-        self._loading: dict[tuple[str, int], asyncio.Task] = {}
-
-    async def get(self, db: Database, event_date_id: int):
-        key = (db.cache_key, event_date_id)
-        copy = self._copies.get(key)
-        if copy is not None:
-            self._copies.move_to_end(key)
-            if copy[0] <= time.monotonic() and key not in self._loading:
-                self._reload(db, key, event_date_id).add_done_callback(_log_failure)
-            return copy[1]
-        loading = self._loading.get(key) or self._reload(db, key, event_date_id)
-        return await asyncio.shield(loading)  # one load per show and process, however many buyers arrive meanwhile
-
-    def _reload(self, db: Database, key: tuple[str, int], event_date_id: int) -> asyncio.Task:
-        loading = self._loading[key] = asyncio.create_task(self._fetch(db, key, event_date_id))
-        loading.add_done_callback(lambda _: self._loading.pop(key, None))
-        return loading
-
-    async def _fetch(self, db: Database, key: tuple[str, int], event_date_id: int):
-        value = await self._load(db, event_date_id)
-        if value is not None:  # an unknown show is asked again next time
-            self._copies[key] = (time.monotonic() + self._ttl_s, value)
-            self._copies.move_to_end(key)
-            while len(self._copies) > self._max_shows:
-                self._copies.popitem(last=False)
-        return value
-
-
-def _log_failure(task: asyncio.Task) -> None:
-    """A failed background reload leaves the previous copy in use; the next request after it tries again."""
-    if not task.cancelled() and task.exception() is not None:
-        log.warning("reloading a copy of a show failed: %r", task.exception())
-
-
 async def _load_terms(db: Database, event_date_id: int) -> ShowTerms | None:
     async with db.lookup() as conn:
         show = await repository.get_show(conn, event_date_id)
@@ -316,7 +267,7 @@ async def _load_terms(db: Database, event_date_id: int) -> ShowTerms | None:
 
 # Terms are read once per show and process every few seconds instead of twice per booking. They decide no
 # inventory (the booking transaction does), and "past" is still judged against the clock on every request.
-_terms = _ShowCopies(_load_terms, ttl_s=5.0, max_shows=4096)
+_terms = ShowCopies(_load_terms, ttl_s=5.0, max_shows=4096)
 
 
 async def show_terms(db: Database, event_date_id: int) -> ShowTerms | None:
@@ -376,7 +327,7 @@ async def _load_seat_map(db: Database, event_date_id: int) -> dict[int, sa.Row]:
 
 # The seats of a show with their tier and price, per process: a seated booking then prices its seats without a
 # query. Few shows are on sale at once, a 60,000-seat map is ~15 MB, so only the last two shows are kept.
-_seat_maps = _ShowCopies(_load_seat_map, ttl_s=60.0, max_shows=2)
+_seat_maps = ShowCopies(_load_seat_map, ttl_s=60.0, max_shows=2)
 
 
 async def _price_seats(db: Database, request: BookingRequest, priced: PricedOrder) -> None:
@@ -396,7 +347,7 @@ async def _price_seats(db: Database, request: BookingRequest, priced: PricedOrde
         priced.seat_labels[requested.seat_id] = seat_label(found.section, found.row, found.number)
 
 
-_seat_picker = SeatPicker()
+_seat_picker = SeatPicker(_seat_maps.get)
 _PICK_ATTEMPTS = 4
 
 
@@ -423,9 +374,8 @@ async def claim_picked_seats(db: Database, settings: Settings, request: BookingR
     show = await _show_on_sale(db, settings, request.event_date_id, wanted.quantity)
     if show.seating_mode != "SEATED":
         raise SeatingModeMismatch("This show is general admission: book `tiers`, not `pickSeats`.")
-    seat_map = await _seat_maps.get(db, request.event_date_id)
     for attempt in range(_PICK_ATTEMPTS):
-        picking = await _seat_picker.pick(db, request.event_date_id, seat_map, quantity=wanted.quantity,
+        picking = await _seat_picker.pick(db, request.event_date_id, quantity=wanted.quantity,
                                           ticket_type_id=wanted.ticket_type_id, section=wanted.section,
                                           after_refusal=attempt > 0)
         with picking as seat_ids:
