@@ -13,9 +13,10 @@ log = logging.getLogger(__name__)
 
 
 class ShowCopies:
-    """Copies loaded by `load`, one per (database, show), the most recent `max_shows` kept. A copy is fresh for `ttl_s`; after that it is still served while one reload per show and
-    process runs in the background, so no booking waits for a reload (before, every booking that arrived while the
-    terms were expired ran its own reads through the connection pool, and every seated one waited for the seat map)."""
+    """Copies loaded by `load`, one per (database, show), the most recent `max_shows` kept. A copy is fresh for
+    `ttl_s`; after that it is still served while one reload per show and process runs in the background, so no
+    booking waits for a reload (before, every booking that arrived while the terms were expired ran its own reads
+    through the connection pool, and every seated one waited for the seat map)."""
 
     def __init__(self, load: Callable[[Database, int], Awaitable[object | None]], *, ttl_s: float, max_shows: int):
         self._load = load
