@@ -49,7 +49,8 @@ class BookingRequest(ApiModel):
     def _one_kind_of_items(self) -> "BookingRequest":
         if self.hold_id is not None:
             if self.tiers is not None or self.seats is not None or self.pick_seats is not None:
-                raise ValueError("send `holdId` alone, without `tiers`, `seats` or `pickSeats`: the hold says what to book")
+                raise ValueError(
+                    "send `holdId` alone, without `tiers`, `seats` or `pickSeats`: the hold says what to book")
             return self
         if self.pick_seats is not None:
             if self.tiers is not None or self.seats is not None:
