@@ -24,7 +24,7 @@ def arena(sections: int = 10, rows: int = 10, per_row: int = 20) -> dict[int, Se
 
 
 def fresh_view(seats: dict[int, Seat]) -> _ShowView:
-    layout = _Layout.of(seats)
+    layout = _Layout.of(seats.values())
     return _ShowView(layout, bytearray(layout.tiers), 0, 0.0, 0.0)
 
 

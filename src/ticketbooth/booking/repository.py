@@ -12,6 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ticketbooth.booking.seat_map import SeatMap
+from ticketbooth.db.database import ROWS_PER_READ
 from ticketbooth.db.tables import (
     event_date,
     event_date_has_seat,
@@ -56,13 +58,18 @@ _SEATS_OF_SHOW = (
     .join(seat, seat.c.id == event_date_has_seat.c.seat_id)
     .join(ticket_type, ticket_type.c.id == event_date_has_seat.c.ticket_type_id)
     .where(event_date_has_seat.c.event_date_id == sa.bindparam("show"))
+    .order_by(event_date_has_seat.c.seat_id)
 )
 
 
-async def seats_of_show(conn: AsyncConnection, event_date_id: int) -> dict[int, sa.Row]:
-    """Every seat on sale for the show: seat_id -> (ticket_type_id, price_cents, ticket_type, section, row, number)."""
-    rows = (await conn.execute(_SEATS_OF_SHOW, {"show": event_date_id})).all()
-    return {r.seat_id: r for r in rows}
+async def seats_of_show(conn: AsyncConnection, event_date_id: int) -> SeatMap:
+    """Every seat on sale for the show (inside a transaction: the rows come from a cursor)."""
+    seats = SeatMap()
+    async with conn.stream(_SEATS_OF_SHOW, {"show": event_date_id}) as result:
+        async for rows in result.partitions(ROWS_PER_READ):
+            for row in rows:
+                seats.add(*row)
+    return seats
 
 
 _TAKEN_SEATS = (

@@ -20,13 +20,12 @@ import operator
 import random
 import time
 from array import array
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
-
 from ticketbooth.booking import repository
+from ticketbooth.booking.seat_map import SeatMap, SeatOnSale
 from ticketbooth.booking.show_copies import ShowCopies
 from ticketbooth.db.database import Database
 from ticketbooth.errors import InsufficientInventory, UnknownSection, UnknownTicketType
@@ -65,11 +64,10 @@ class _Layout:
         return len(self.seat_ids) // max(len(self.row_starts), 1)
 
     @classmethod
-    def of(cls, seat_map: dict[int, sa.Row]) -> "_Layout":
-        """From booking/service.py's seat map: seat id -> (seat_id, ticket_type_id, price_cents, ticket_type,
-        section, row, number). Rows in text order ("10" before "9"): only seats within a row need to be in order."""
-        seats = [tuple(s) for s in seat_map.values()]  # a Row's attributes cost more to read than a tuple's items
-        seats.sort(key=_SEAT_ORDER)
+    def of(cls, seat_map: Iterable[SeatOnSale]) -> "_Layout":
+        """From a show's seats (booking/seat_map.py). Rows in text order ("10" before "9"): only seats within a row
+        need to be in order."""
+        seats = sorted(seat_map, key=_SEAT_ORDER)
         seat_ids, tiers, tier_ids, tier_names, sections, row_starts = array("i"), bytearray(), [], {}, {}, []
         tier_spans: dict[int, tuple[int, int]] = {}
         codes: dict[int, int] = {}
@@ -185,7 +183,7 @@ class _ShowView:
 class SeatPicker:
     """Per-process views of the shows buyers ask seats to be picked in, by (database, show); the last few kept."""
 
-    def __init__(self, seat_map: Callable[[Database, int], Awaitable[dict[int, sa.Row]]], *, max_shows: int = 2,
+    def __init__(self, seat_map: Callable[[Database, int], Awaitable[SeatMap]], *, max_shows: int = 2,
                  rng: random.Random | None = None):
         """`seat_map`: the show's seats (booking/service.py's copy), which a view is built from."""
         self._seat_map = seat_map

@@ -1,0 +1,50 @@
+"""Whole seat maps read a part at a time: the booking's compact copy (booking/seat_map.py). Read in parts smaller
+than a row of seats, it must come out exactly as read in one part."""
+
+import pytest
+
+from ticketbooth.booking import repository as booking_repository
+from ticketbooth.booking.seat_map import SeatMap, SeatOnSale
+from tests.test_catalog_cache import _in_process
+
+
+def test_a_seat_map_finds_every_seat_it_was_given_and_no_other():
+    seats = SeatMap()
+    given = [SeatOnSale(seat_id, 1 if seat_id < 20 else 3, 10000 if seat_id < 20 else 2500,
+                        "VIP" if seat_id < 20 else "GA", "A" if seat_id < 30 else "B", str(seat_id // 10), seat_id % 10)
+             for seat_id in range(10, 40, 3)]
+    for seat in given:
+        seats.add(*seat)
+
+    assert list(seats) == given and len(seats) == len(given)
+    assert [seats.get(seat.seat_id) for seat in given] == given
+    assert [seats.get(seat_id) for seat_id in (0, 11, 12, 38, 40, 10**12)] == [None] * 6
+    with pytest.raises(ValueError):
+        seats.add(*given[-1])  # seats come in ascending id order (the query's ORDER BY)
+
+
+@pytest.fixture
+def small_parts(monkeypatch):
+    def read_in_parts_of(rows: int) -> None:
+        monkeypatch.setattr(booking_repository, "ROWS_PER_READ", rows)
+
+    return read_in_parts_of
+
+
+def test_a_seat_map_read_in_parts_is_the_seat_map_read_at_once(factory, database, small_parts):
+    show = factory.seated_show(rows=3, per_row=5, tier_of_row={1: 1, 2: 2}, prices={1: 10000, 2: 4950, 3: 2500})
+
+    def read() -> list[SeatOnSale]:
+        async def work(db):
+            async with db.read() as conn:
+                return list(await booking_repository.seats_of_show(conn, show.id))
+
+        return _in_process(database, work)
+
+    at_once = read()
+    small_parts(4)
+    assert read() == at_once
+    assert [s.seat_id for s in at_once] == sorted(show.seat_ids)
+    assert [(s.ticket_type_id, s.price_cents, s.row, s.number) for s in at_once[4:6]] == [(1, 10000, "1", 5),
+                                                                                        (2, 4950, "2", 1)]
+
