@@ -1,11 +1,13 @@
-"""Whole seat maps read a part at a time: the booking's compact copy (booking/seat_map.py). Read in parts smaller
-than a row of seats, it must come out exactly as read in one part."""
+"""Whole seat maps read a part at a time: the booking's compact copy (booking/seat_map.py) and the availability
+render. Read in parts smaller than a row of seats, both must come out exactly as read in one part."""
 
 import pytest
 
 from ticketbooth.booking import repository as booking_repository
 from ticketbooth.booking.seat_map import SeatMap, SeatOnSale
-from tests.test_catalog_cache import _in_process
+from ticketbooth.catalog import repository as catalog_repository
+from ticketbooth.catalog import service as catalog_service
+from tests.test_catalog_cache import _in_process, _seats
 
 
 def test_a_seat_map_finds_every_seat_it_was_given_and_no_other():
@@ -27,6 +29,7 @@ def test_a_seat_map_finds_every_seat_it_was_given_and_no_other():
 def small_parts(monkeypatch):
     def read_in_parts_of(rows: int) -> None:
         monkeypatch.setattr(booking_repository, "ROWS_PER_READ", rows)
+        monkeypatch.setattr(catalog_repository, "ROWS_PER_READ", rows)
 
     return read_in_parts_of
 
@@ -48,3 +51,22 @@ def test_a_seat_map_read_in_parts_is_the_seat_map_read_at_once(factory, database
     assert [(s.ticket_type_id, s.price_cents, s.row, s.number) for s in at_once[4:6]] == [(1, 10000, "1", 5),
                                                                                         (2, 4950, "2", 1)]
 
+
+def test_availability_rendered_in_parts_is_byte_for_byte_the_render_at_once(api, factory, database, small_parts):
+    show = factory.seated_show(rows=3, per_row=5, tier_of_row={1: 1, 2: 2}, prices={1: 10000, 2: 4950, 3: 2500})
+    user = factory.user()
+    assert api.post("/api/bookings", headers=user.auth, json=_seats(show.id, show.seat_ids[3:5])).status_code == 201
+    assert api.post("/api/holds", headers=user.auth, json=_seats(show.id, show.seat_ids[7:9])).status_code == 201
+
+    def render() -> bytes:
+        async def work(db):
+            async with db.read() as conn:
+                return await catalog_service._availability_json(conn, show.id)
+
+        return _in_process(database, work)
+
+    at_once = render()
+    small_parts(4)
+    assert render() == at_once
+    assert at_once == api.get(f"/api/event-dates/{show.id}/availability").content
+    assert all(status in at_once for status in (b'"status":"sold"', b'"status":"held"', b'"status":"available"'))

@@ -83,7 +83,7 @@ class RenderCache:
     def __init__(self, *, max_entries: int, max_bytes: int, max_concurrent_renders: int = 2):
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        # A render of a 60,000-seat show allocates ~50 MB of rows, dicts and bytes at its peak: a few at once.
+        # A render of a 60,000-seat show allocates ~20 MB at its peak (the body twice): a few at once.
         self._render_slots = asyncio.Semaphore(max_concurrent_renders)
         self._entries: OrderedDict[Hashable, Rendered] = OrderedDict()
         self._bytes = 0

@@ -1,11 +1,13 @@
 """SQL for events, dates, venues and their live inventory."""
 
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ticketbooth.db.database import ROWS_PER_READ
 from ticketbooth.db.tables import (
     availability_change,
     event,
@@ -136,7 +138,20 @@ async def ga_tiers(conn: AsyncConnection, event_date_id: int) -> list[sa.Row]:
     return (await conn.execute(query)).all()
 
 
-async def seat_map(conn: AsyncConnection, event_date_id: int, only: list[int] | None = None) -> list[sa.Row]:
+async def seat_map(conn: AsyncConnection, event_date_id: int, only: list[int]) -> list[sa.Row]:
+    """The seats `only` of the date with their state."""
+    return (await conn.execute(_seat_map_query(event_date_id).where(event_date_has_seat.c.seat_id.in_(only)))).all()
+
+
+async def whole_seat_map(conn: AsyncConnection, event_date_id: int) -> AsyncIterator[Sequence[sa.Row]]:
+    """Every seat of the date with its state, in seat id order, from a cursor a part at a time (inside a
+    transaction; close it with contextlib.aclosing)."""
+    async with conn.stream(_seat_map_query(event_date_id)) as result:
+        async for rows in result.partitions(ROWS_PER_READ):
+            yield rows
+
+
+def _seat_map_query(event_date_id: int) -> sa.Select:
     inv = event_date_has_seat
     query = (
         sa.select(
@@ -159,9 +174,7 @@ async def seat_map(conn: AsyncConnection, event_date_id: int, only: list[int] | 
         .where(inv.c.event_date_id == event_date_id)
         .order_by(seat.c.id)
     )
-    if only is not None:
-        query = query.where(inv.c.seat_id.in_(only))
-    return (await conn.execute(query)).all()
+    return query
 
 
 async def inventory_version(conn: AsyncConnection, event_date_id: int, now: datetime) -> sa.Row:
