@@ -358,6 +358,22 @@ def test_the_cache_keeps_a_few_entries_only():
     assert list(cache._entries) == [("big", 8), ("big", 9)]
 
 
+def test_a_show_keeps_only_the_body_of_its_newest_render():
+    cache = RenderCache(max_entries=8, max_bytes=1 << 20)
+
+    async def main():
+        for show, version in ((1, 1), (2, 1), (1, 2), (1, 3), (2, 2)):
+            await cache.get((show, version), lambda: build(b"{}", etag_prefix="x", valid_until=None), group=show)
+        await cache.get("list", lambda: build(b"[]", etag_prefix="y", valid_until=None))
+        kept = list(cache._entries)
+        for i in range(8):  # the shows' bodies age out of the LRU: their groups go with them
+            await cache.get(("other", i), lambda: build(b"{}", etag_prefix="z", valid_until=None))
+        return kept
+
+    assert asyncio.run(main()) == [(1, 3), (2, 2), "list"]
+    assert cache._key_of == {} and cache._group_of == {}
+
+
 def test_a_body_with_a_time_limit_is_rendered_again_ahead_but_never_served_past_it():
     cache = RenderCache(max_entries=2, max_bytes=1 << 20)
     lifetime = 1.0

@@ -78,7 +78,11 @@ async def build(body: bytes, *, etag_prefix: str, valid_until: float | None, sta
 
 
 class RenderCache:
-    """An LRU of rendered bodies with single-flight renders. One per process and per kind of body."""
+    """An LRU of rendered bodies with single-flight renders. One per process and per kind of body.
+
+    A body rendered for a `group` (a show) replaces the group's previous body: its key (the show's inventory
+    version) will not be asked for again, and a 60,000-seat show's superseded bodies, ~10 MB each, filled the
+    cache's bytes with garbage."""
 
     def __init__(self, *, max_entries: int, max_bytes: int, max_concurrent_renders: int = 2):
         self.max_entries = max_entries
@@ -88,32 +92,35 @@ class RenderCache:
         self._entries: OrderedDict[Hashable, Rendered] = OrderedDict()
         self._bytes = 0
         self._inflight: dict[Hashable, asyncio.Task] = {}
+        self._group_of: dict[Hashable, Hashable] = {}  # key -> group, for the entries stored with one
+        self._key_of: dict[Hashable, Hashable] = {}  # group -> the key of its entry
         self.renders = 0  # for tests and curiosity
 
-    async def get(self, key: Hashable, render: Callable[[], Awaitable[Rendered]]) -> Rendered:
+    async def get(self, key: Hashable, render: Callable[[], Awaitable[Rendered]], *,
+                  group: Hashable | None = None) -> Rendered:
         now = time.monotonic()
         entry = self._entries.get(key)
         if entry is not None and entry.fresh(now):
             self._entries.move_to_end(key)
             if entry.ageing(now) and key not in self._inflight:
-                self._start(key, render)  # its successor; this one is still within its limit
+                self._start(key, render, group)  # its successor; this one is still within its limit
             return entry
-        task = self._inflight.get(key) or self._start(key, render)
+        task = self._inflight.get(key) or self._start(key, render, group)
         return await asyncio.shield(task)
 
-    def _start(self, key: Hashable, render: Callable[[], Awaitable[Rendered]]) -> asyncio.Task:
+    def _start(self, key: Hashable, render: Callable[[], Awaitable[Rendered]], group: Hashable | None) -> asyncio.Task:
         # A task of its own: a client that disconnects must not cancel the render others wait for.
-        task = asyncio.create_task(self._fill(key, render))
+        task = asyncio.create_task(self._fill(key, render, group))
         self._inflight[key] = task
         task.add_done_callback(self._done)
         return task
 
-    async def _fill(self, key: Hashable, render: Callable[[], Awaitable[Rendered]]) -> Rendered:
+    async def _fill(self, key: Hashable, render: Callable[[], Awaitable[Rendered]], group: Hashable | None) -> Rendered:
         try:
             async with self._render_slots:
                 self.renders += 1
                 entry = await render()
-            self._store(key, entry)
+            self._store(key, entry, group)
             return entry
         finally:
             self._inflight.pop(key, None)
@@ -123,18 +130,29 @@ class RenderCache:
         if not task.cancelled():
             task.exception()  # retrieved here: the waiters (if any are left) re-raise it themselves
 
-    def _store(self, key: Hashable, entry: Rendered) -> None:
-        old = self._entries.pop(key, None)
-        if old is not None:
-            self._bytes -= old.size
+    def _store(self, key: Hashable, entry: Rendered, group: Hashable | None) -> None:
+        self._drop(key)
+        if group is not None:
+            if (superseded := self._key_of.get(group)) is not None:
+                self._drop(superseded)
+            self._key_of[group], self._group_of[key] = key, group
         self._entries[key] = entry
         self._bytes += entry.size
         while len(self._entries) > 1 and (len(self._entries) > self.max_entries or self._bytes > self.max_bytes):
-            _, evicted = self._entries.popitem(last=False)
-            self._bytes -= evicted.size
+            self._drop(next(iter(self._entries)))
+
+    def _drop(self, key: Hashable) -> None:
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self._bytes -= old.size
+        group = self._group_of.pop(key, None)
+        if group is not None and self._key_of.get(group) == key:
+            del self._key_of[group]
 
     def clear(self) -> None:
         self._entries.clear()
+        self._group_of.clear()
+        self._key_of.clear()
         self._bytes = 0
 
 
@@ -186,7 +204,7 @@ def caches_of(request: Request) -> tuple[RenderCache, RenderCache]:
     state = request.app.state
     caches = getattr(state, "catalog_caches", None)
     if caches is None:
-        # A 60,000-seat show is ~10 MB of JSON plus ~1 MB gzipped: a handful of them per process.
-        caches = (RenderCache(max_entries=8, max_bytes=64 * 1024 * 1024), RenderCache(max_entries=1, max_bytes=1 << 62))
+        # A 60,000-seat show is ~10 MB of JSON plus ~1 MB gzipped: two of them per process, with smaller shows.
+        caches = (RenderCache(max_entries=8, max_bytes=24 * 1024 * 1024), RenderCache(max_entries=1, max_bytes=1 << 62))
         state.catalog_caches = caches
     return caches

@@ -183,7 +183,7 @@ async def availability_body(db: Database, cache: RenderCache, event_date_id: int
         return await build(body, etag_prefix=f"a{event_date_id}.{version}.{expiry}",
                            valid_until=None if settled else started + VOLATILE_TTL_S, started=started)
 
-    return await cache.get((event_date_id, version, v.next_expiry), render)
+    return await cache.get((event_date_id, version, v.next_expiry), render, group=event_date_id)
 
 
 def _settled_before(now: datetime, transaction_timeout_s: float) -> datetime:
