@@ -5,8 +5,8 @@ import pytest
 
 from ticketbooth.booking import repository as booking_repository
 from ticketbooth.booking.seat_map import SeatMap, SeatOnSale
-from ticketbooth.catalog import repository as catalog_repository
 from ticketbooth.catalog import service as catalog_service
+from ticketbooth.db import database as data_access
 from tests.test_catalog_cache import _in_process, _seats
 
 
@@ -28,8 +28,7 @@ def test_a_seat_map_finds_every_seat_it_was_given_and_no_other():
 @pytest.fixture
 def small_parts(monkeypatch):
     def read_in_parts_of(rows: int) -> None:
-        monkeypatch.setattr(booking_repository, "ROWS_PER_READ", rows)
-        monkeypatch.setattr(catalog_repository, "ROWS_PER_READ", rows)
+        monkeypatch.setattr(data_access, "ROWS_PER_READ", rows)
 
     return read_in_parts_of
 

@@ -6,6 +6,7 @@ more CPU than compiling (cached) and running it.
 
 import json
 from collections import Counter
+from contextlib import aclosing
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -13,7 +14,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ticketbooth.booking.seat_map import SeatMap
-from ticketbooth.db.database import ROWS_PER_READ
+from ticketbooth.db.database import rows_in_parts
 from ticketbooth.db.tables import (
     event_date,
     event_date_has_seat,
@@ -65,8 +66,8 @@ _SEATS_OF_SHOW = (
 async def seats_of_show(conn: AsyncConnection, event_date_id: int) -> SeatMap:
     """Every seat on sale for the show (inside a transaction: the rows come from a cursor)."""
     seats = SeatMap()
-    async with conn.stream(_SEATS_OF_SHOW, {"show": event_date_id}) as result:
-        async for rows in result.partitions(ROWS_PER_READ):
+    async with aclosing(rows_in_parts(conn, _SEATS_OF_SHOW, {"show": event_date_id})) as parts:
+        async for rows in parts:
             for row in rows:
                 seats.add(*row)
     return seats

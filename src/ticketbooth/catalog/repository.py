@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ticketbooth.db.database import ROWS_PER_READ
+from ticketbooth.db.database import rows_in_parts
 from ticketbooth.db.tables import (
     availability_change,
     event,
@@ -143,12 +143,9 @@ async def seat_map(conn: AsyncConnection, event_date_id: int, only: list[int]) -
     return (await conn.execute(_seat_map_query(event_date_id).where(event_date_has_seat.c.seat_id.in_(only)))).all()
 
 
-async def whole_seat_map(conn: AsyncConnection, event_date_id: int) -> AsyncIterator[Sequence[sa.Row]]:
-    """Every seat of the date with its state, in seat id order, from a cursor a part at a time (inside a
-    transaction; close it with contextlib.aclosing)."""
-    async with conn.stream(_seat_map_query(event_date_id)) as result:
-        async for rows in result.partitions(ROWS_PER_READ):
-            yield rows
+def whole_seat_map(conn: AsyncConnection, event_date_id: int) -> AsyncIterator[Sequence[sa.Row]]:
+    """Every seat of the date with its state, in seat id order, a part at a time (db/database.py rows_in_parts)."""
+    return rows_in_parts(conn, _seat_map_query(event_date_id))
 
 
 def _seat_map_query(event_date_id: int) -> sa.Select:

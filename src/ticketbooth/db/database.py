@@ -6,7 +6,7 @@ import logging
 import os
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -34,9 +34,6 @@ _MAX_ATTEMPTS = 10
 # A lock waited for past its timeout (MariaDB's lock wait timeout, SQLite's busy timeout) is likely held by
 # something stuck (a COMMIT waiting for its standby, a CLI writer): one more try, then 503, rather than ten waits.
 _MAX_ATTEMPTS_AFTER_LOCK_TIMEOUT = 2
-# Reads of a whole arena's seats come from a cursor this many rows at a time: 60,000 rows fetched at once were a
-# ~25 MB peak per process, freed in pieces the allocator rarely gives back to the system.
-ROWS_PER_READ = 2000
 _READ_ONLY = "ticketbooth_read_only"
 _AUTOCOMMIT_READS = "ticketbooth_autocommit_reads"
 
@@ -461,3 +458,17 @@ def _configure_sqlite(sync_engine: sa.Engine, busy_timeout_ms: int) -> None:
         if conn.get_execution_options().get(_AUTOCOMMIT_READS):
             return
         conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(_READ_ONLY) else "BEGIN IMMEDIATE")
+
+
+# Reads of a whole arena's seats come from a cursor this many rows at a time: 60,000 rows fetched at once were a
+# ~25 MB peak per process, freed in pieces the allocator rarely gives back to the system.
+ROWS_PER_READ = 2000
+
+
+async def rows_in_parts(conn: AsyncConnection, statement: sa.Executable, parameters: dict | None = None
+                        ) -> AsyncIterator[Sequence[sa.Row]]:
+    """The statement's rows from a server-side cursor, ROWS_PER_READ at a time (inside a transaction, as in
+    Database.read; close it with contextlib.aclosing)."""
+    async with conn.stream(statement, parameters) as result:
+        async for rows in result.partitions(ROWS_PER_READ):
+            yield rows
