@@ -15,14 +15,29 @@ def test_a_seat_map_finds_every_seat_it_was_given_and_no_other():
     given = [SeatOnSale(seat_id, 1 if seat_id < 20 else 3, 10000 if seat_id < 20 else 2500,
                         "VIP" if seat_id < 20 else "GA", "A" if seat_id < 30 else "B", str(seat_id // 10), seat_id % 10)
              for seat_id in range(10, 40, 3)]
-    for seat in given:
-        seats.add(*seat)
+    seats.extend(given[:4])
+    seats.extend([])
+    seats.extend(given[4:])
 
     assert list(seats) == given and len(seats) == len(given)
     assert [seats.get(seat.seat_id) for seat in given] == given
     assert [seats.get(seat_id) for seat_id in (0, 11, 12, 38, 40, 10**12)] == [None] * 6
+    assert seats.tiers == [(1, "VIP"), (3, "GA")] and seats.rows[:2] == [("A", "1"), ("A", "2")]
+
+
+@pytest.mark.parametrize("part", [
+    pytest.param(lambda given: given[-1:], id="an id added before"),
+    pytest.param(lambda given: [given[-1]._replace(seat_id=100), given[-1]._replace(seat_id=99)], id="ids descending"),
+    pytest.param(lambda given: [given[-1]._replace(seat_id=100)] * 2, id="an id twice"),
+])
+def test_a_seat_map_takes_seats_in_ascending_id_order_only(part):
+    seats = SeatMap()
+    given = [SeatOnSale(seat_id, 3, 2500, "GA", "A", "1", seat_id) for seat_id in (1, 2, 3)]
+    seats.extend(given)
+
     with pytest.raises(ValueError):
-        seats.add(*given[-1])  # seats come in ascending id order (the query's ORDER BY)
+        seats.extend(part(given))  # the query's ORDER BY; a lookup by bisection relies on it
+    assert list(seats) == given
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ Which seats are free is decided by the booking transaction (tests/test_pick_seat
 import random
 from collections import namedtuple
 
+from ticketbooth.booking.seat_map import SeatMap
 from ticketbooth.booking.seat_picker import _Layout, _ShowView
 
 Seat = namedtuple("Seat", "seat_id ticket_type_id price_cents ticket_type section row number")
@@ -24,7 +25,9 @@ def arena(sections: int = 10, rows: int = 10, per_row: int = 20) -> dict[int, Se
 
 
 def fresh_view(seats: dict[int, Seat]) -> _ShowView:
-    layout = _Layout.of(seats.values())
+    seat_map = SeatMap()
+    seat_map.extend([seats[seat_id] for seat_id in sorted(seats)])
+    layout = _Layout.of(seat_map)
     return _ShowView(layout, bytearray(layout.tiers), 0, 0.0, 0.0)
 
 
@@ -82,3 +85,22 @@ def test_a_pick_elsewhere_leaves_the_stretch():
     moved = [take(view, 2, None, rng, elsewhere=True) for _ in range(5)]
 
     assert sum(abs(pick[0] - first[0]) > 40 for pick in moved) >= 3
+
+
+def test_the_layout_puts_seats_in_row_order_whatever_their_ids():
+    """Seat ids say nothing about where a seat is: here they run backwards through the rows, and row "10" sorts
+    before row "9" (text order is enough, as long as each row's seats are together and in number order)."""
+    places = [("A", "9", 1, 3), ("A", "9", 2, 3), ("A", "9", 4, 3),  # no seat 3 in row 9
+              ("A", "10", 1, 1), ("A", "10", 2, 1), ("B", "1", 1, 3), ("B", "1", 2, 3)]
+    seats = {seat_id: Seat(seat_id, tier, 100, "VIP" if tier == 1 else "GA", section, row, number)
+             for seat_id, (section, row, number, tier) in zip(range(70, 0, -10), places)}
+    layout = fresh_view(seats).layout
+
+    assert list(layout.seat_ids) == [0, 40, 30, 0, 70, 60, 0, 50, 0, 20, 10]
+    assert [layout.position(seat_id) for seat_id in (70, 60, 50, 40, 30, 20, 10)] == [4, 5, 7, 1, 2, 9, 10]
+    assert layout.position(35) is None
+    assert layout.row_starts == [1, 4, 9] and layout.mean_row == 3
+    assert layout.sections == {"A": (1, 8), "B": (9, 11)}
+    assert layout.tier_ids == [1, 3] and layout.tier_names == {1: "VIP", 3: "GA"}
+    assert layout.tiers == bytes([0, 1, 1, 0, 2, 2, 0, 2, 0, 2, 2])
+    assert layout.tier_spans == {1: (1, 3), 2: (4, 11)}

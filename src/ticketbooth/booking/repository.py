@@ -68,8 +68,7 @@ async def seats_of_show(conn: AsyncConnection, event_date_id: int) -> SeatMap:
     seats = SeatMap()
     async with aclosing(rows_in_parts(conn, _SEATS_OF_SHOW, {"show": event_date_id})) as parts:
         async for rows in parts:
-            for row in rows:
-                seats.add(*row)
+            seats.extend(rows)
     return seats
 
 

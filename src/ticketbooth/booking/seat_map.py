@@ -6,8 +6,9 @@ per show and process, were replaced whole every minute, and came back to the all
 hand back to the system, so a process's resident size grew with every show loaded."""
 
 import bisect
+import operator
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 
@@ -22,55 +23,68 @@ class SeatOnSale(NamedTuple):
 
 
 class SeatMap:
-    """Seats added in ascending seat id order; looked up by seat id (bisection)."""
+    """Seats added in ascending seat id order, a part of the query's rows at a time; looked up by seat id (bisection).
+
+    Its columns, one entry per seat in seat id order, are what the seat picker lays its view out from
+    (booking/seat_picker.py); read them, never write them: `ids`, `numbers`, `tier_of` (index into `tiers`, the
+    show's (ticket_type_id, name) pairs) and `row_of` (index into `rows`, its (section, row) pairs)."""
 
     def __init__(self) -> None:
-        self._ids = array("q")
+        self.ids = array("q")
+        self.numbers = array("q")
+        self.tier_of = array("I")
+        self.row_of = array("I")
+        self.tiers: list[tuple[int, str]] = []
+        self.rows: list[tuple[str, str]] = []
         self._prices = array("q")
-        self._numbers = array("q")
-        self._tiers = array("I")  # index into _tier_list
-        self._places = array("I")  # index into _place_list
-        self._tier_list: list[tuple[int, str]] = []  # (ticket_type_id, ticket type name)
-        self._place_list: list[tuple[str, str]] = []  # (section, row)
         self._tier_index: dict[tuple[int, str], int] = {}
-        self._place_index: dict[tuple[str, str], int] = {}
+        self._row_index: dict[tuple[str, str], int] = {}
 
-    def add(self, seat_id: int, ticket_type_id: int, price_cents: int, ticket_type: str, section: str, row: str,
-            number: int) -> None:
-        if self._ids and seat_id <= self._ids[-1]:
-            raise ValueError(f"seats must be added in ascending seat id order ({seat_id} after {self._ids[-1]})")
-        self._ids.append(seat_id)
-        self._prices.append(price_cents)
-        self._numbers.append(number)
-        self._tiers.append(_index(self._tier_index, self._tier_list, (ticket_type_id, ticket_type)))
-        self._places.append(_index(self._place_index, self._place_list, (section, row)))
+    def extend(self, seats: Sequence[Sequence]) -> None:
+        """Seats as rows of SeatOnSale's fields, in ascending seat id order after those already added. Column by
+        column: a 60,000-seat show is read in parts of a few thousand rows, and a call per seat took longer than
+        decoding the rows."""
+        if not seats:
+            return
+        ids, ticket_type_ids, prices, ticket_types, sections, rows, numbers = zip(*seats)
+        if (self.ids and ids[0] <= self.ids[-1]) or any(map(operator.ge, ids, ids[1:])):
+            raise ValueError("seats must be added in ascending seat id order (the query's ORDER BY)")
+        self.ids.extend(ids)
+        self._prices.extend(prices)
+        self.numbers.extend(numbers)
+        self.tier_of.extend(_indexes(self._tier_index, self.tiers, zip(ticket_type_ids, ticket_types)))
+        self.row_of.extend(_indexes(self._row_index, self.rows, zip(sections, rows)))
 
     def get(self, seat_id: int) -> SeatOnSale | None:
-        i = bisect.bisect_left(self._ids, seat_id)
-        if i == len(self._ids) or self._ids[i] != seat_id:
+        i = bisect.bisect_left(self.ids, seat_id)
+        if i == len(self.ids) or self.ids[i] != seat_id:
             return None
         return self._seat(i)
 
     def __iter__(self) -> Iterator[SeatOnSale]:
-        tiers, places, make = self._tier_list, self._place_list, SeatOnSale._make  # _make: a third of the time
-        for seat_id, price_cents, number, tier, place in zip(self._ids, self._prices, self._numbers, self._tiers,
-                                                             self._places):
+        tiers, rows, make = self.tiers, self.rows, SeatOnSale._make  # _make: a third of the time
+        for seat_id, price_cents, number, tier, row in zip(self.ids, self._prices, self.numbers, self.tier_of,
+                                                           self.row_of):
             ticket_type_id, ticket_type = tiers[tier]
-            section, row = places[place]
-            yield make((seat_id, ticket_type_id, price_cents, ticket_type, section, row, number))
+            section, row_name = rows[row]
+            yield make((seat_id, ticket_type_id, price_cents, ticket_type, section, row_name, number))
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self.ids)
 
     def _seat(self, i: int) -> SeatOnSale:
-        ticket_type_id, ticket_type = self._tier_list[self._tiers[i]]
-        section, row = self._place_list[self._places[i]]
-        return SeatOnSale(self._ids[i], ticket_type_id, self._prices[i], ticket_type, section, row, self._numbers[i])
+        ticket_type_id, ticket_type = self.tiers[self.tier_of[i]]
+        section, row = self.rows[self.row_of[i]]
+        return SeatOnSale(self.ids[i], ticket_type_id, self._prices[i], ticket_type, section, row, self.numbers[i])
 
 
-def _index(index: dict, values: list, value) -> int:
-    found = index.get(value)
-    if found is None:
-        found = index[value] = len(values)
-        values.append(value)
+def _indexes(index: dict, values: list, keys: Iterable) -> list[int]:
+    """The index of each key in `values`, appending the keys not seen before."""
+    found = []
+    for key in keys:
+        i = index.get(key)
+        if i is None:
+            i = index[key] = len(values)
+            values.append(key)
+        found.append(i)
     return found

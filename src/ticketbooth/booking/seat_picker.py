@@ -16,16 +16,15 @@ import bisect
 import json
 import logging
 import math
-import operator
 import random
 import time
 from array import array
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ticketbooth.booking import repository
-from ticketbooth.booking.seat_map import SeatMap, SeatOnSale
+from ticketbooth.booking.seat_map import SeatMap
 from ticketbooth.booking.show_copies import ShowCopies
 from ticketbooth.db.database import Database
 from ticketbooth.errors import InsufficientInventory, UnknownSection, UnknownTicketType
@@ -48,8 +47,8 @@ class _Layout:
     neighbours are not side by side, so no run of free positions crosses rows or skips a seat number."""
 
     seat_ids: array  # position -> seat id; 0 at gaps
-    # Seat ids in ascending order and the position of each: a lookup by bisection in 0.5 MB rather than a dict of
-    # 60,000 entries in 5 MB, per show and process.
+    # Seat ids in ascending order (the seat map's own column) and the position of each: a lookup by bisection in
+    # 0.5 MB rather than a dict of 60,000 entries in 5 MB, per show and process.
     ids_in_order: array
     positions_in_order: array
     tiers: bytes  # position -> tier code (index in tier_ids, + 1); 0 at gaps
@@ -64,37 +63,48 @@ class _Layout:
         return len(self.seat_ids) // max(len(self.row_starts), 1)
 
     @classmethod
-    def of(cls, seat_map: Iterable[SeatOnSale]) -> "_Layout":
-        """From a show's seats (booking/seat_map.py). Rows in text order ("10" before "9"): only seats within a row
-        need to be in order."""
-        seats = sorted(seat_map, key=_SEAT_ORDER)
-        seat_ids, tiers, tier_ids, tier_names, sections, row_starts = array("i"), bytearray(), [], {}, {}, []
-        tier_spans: dict[int, tuple[int, int]] = {}
-        codes: dict[int, int] = {}
-        previous = (None, None, None)
-        for seat_id, ticket_type_id, _, ticket_type, section, row, number in seats:
-            if (section, row) != previous[:2]:
+    def of(cls, seats: SeatMap) -> "_Layout":
+        """From a show's seats (booking/seat_map.py), with one pass of Python over them: every ordering is a sort
+        with a C-level key, since the first picks of an on-sale wait for this. Rows in text order ("10" before
+        "9"): only seats within a row need to be in order."""
+        row_rank = [0] * len(seats.rows)
+        for rank, row in enumerate(sorted(range(len(seats.rows)), key=seats.rows.__getitem__)):
+            row_rank[row] = rank
+        order = sorted(range(len(seats)), key=seats.numbers.__getitem__)
+        order.sort(key=[row_rank[row] for row in seats.row_of].__getitem__)  # stable: by row, then number
+
+        ids, numbers, row_of, tier_of = seats.ids, seats.numbers, seats.row_of, seats.tier_of
+        seat_ids, tiers, row_starts, row_sections = array("i"), bytearray(), [], []
+        positions = array("i", bytes(4 * len(seats)))  # seat index (seat id order) -> position
+        code_of_tier = [0] * len(seats.tiers)  # codes in the order tiers first appear
+        tier_ids: list[int] = []
+        previous_row, previous_number = None, None
+        for i in order:
+            row, number = row_of[i], numbers[i]
+            if row != previous_row:
                 seat_ids.append(0)
                 tiers.append(0)
                 row_starts.append(len(seat_ids))
-            elif number != previous[2] + 1:
+                row_sections.append(seats.rows[row][0])
+            elif number != previous_number + 1:
                 seat_ids.append(0)
                 tiers.append(0)
-            if section not in sections:
-                sections[section] = (len(seat_ids), len(seat_ids))
-            sections[section] = (sections[section][0], len(seat_ids) + 1)
-            if ticket_type_id not in codes:
-                tier_ids.append(ticket_type_id)
-                tier_names[ticket_type_id] = ticket_type
-                codes[ticket_type_id] = len(tier_ids)  # a show has a handful of tiers, far below 255
-            code = codes[ticket_type_id]
-            tier_spans[code] = (tier_spans.get(code, (len(seat_ids), 0))[0], len(seat_ids) + 1)
-            seat_ids.append(seat_id)
+            code = code_of_tier[tier_of[i]]
+            if not code:  # a show has a handful of tiers, far below 255
+                tier_ids.append(seats.tiers[tier_of[i]][0])
+                code = code_of_tier[tier_of[i]] = len(tier_ids)
+            positions[i] = len(seat_ids)
+            seat_ids.append(ids[i])
             tiers.append(code)
-            previous = (section, row, number)
-        by_id = sorted((i for i, seat_id in enumerate(seat_ids) if seat_id), key=seat_ids.__getitem__)
-        return cls(seat_ids, array("i", (seat_ids[i] for i in by_id)), array("i", by_id), bytes(tiers), tier_ids,
-                   tier_names, sections, tier_spans, row_starts)
+            previous_row, previous_number = row, number
+
+        sections: dict[str, tuple[int, int]] = {}
+        row_ends = [start - 1 for start in row_starts[1:]] + [len(seat_ids)]  # a gap precedes every row
+        for section, start, end in zip(row_sections, row_starts, row_ends):
+            sections[section] = (sections.get(section, (start, 0))[0], end)
+        tier_spans = {code: (tiers.find(code), tiers.rfind(code) + 1) for code in range(1, len(tier_ids) + 1)}
+        tier_names = {ticket_type_id: name for ticket_type_id, name in seats.tiers}
+        return cls(seat_ids, ids, positions, bytes(tiers), tier_ids, tier_names, sections, tier_spans, row_starts)
 
     def position(self, seat_id: int) -> int | None:
         i = bisect.bisect_left(self.ids_in_order, seat_id)
@@ -102,8 +112,6 @@ class _Layout:
             return self.positions_in_order[i]
         return None
 
-
-_SEAT_ORDER = operator.itemgetter(4, 5, 6)  # section, row, number
 
 
 @dataclass
