@@ -7,7 +7,6 @@ import time
 import httpx
 import sqlalchemy as sa
 
-from ticketbooth.db import tables as t
 from ticketbooth.db.tables import availability_change
 from ticketbooth.kit import utcnow
 from tests.support.sse import SseSubscriber

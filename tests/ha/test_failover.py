@@ -96,7 +96,7 @@ def test_commit_with_unknown_outcome_is_a_503_and_the_same_key_finds_it(ha_clust
             assert first_s < 15, f"the stuck COMMIT held the request for {first_s:.1f}s"
             # Not cancelled: the transaction is still waiting for its standby, invisible to everyone. (A
             # cancelled wait would have made it visible here: committed on the primary only.)
-            assert cluster.sql(f"SELECT count(*) FROM \"order\" WHERE idempotency_key = 'stuck-commit-1'")  \
+            assert cluster.sql("SELECT count(*) FROM \"order\" WHERE idempotency_key = 'stuck-commit-1'")  \
                 in ("0", None)
             # The retry cannot know yet either: it waits on the first one's key, up to lock_timeout: 503.
             t0 = time.monotonic()

@@ -14,7 +14,6 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.support.databases import BackendUnavailable, create_database
