@@ -659,6 +659,49 @@ def run_ceilings(db: BenchDB, scenarios: set[str], duration: float, clients: lis
     return results
 
 
+def http_ceiling(workers: int, duration: float, tokens_file: Path, conns: int = 64) -> dict:
+    """What this box's HTTP stack does at all: plain FastAPI on uvicorn (bench/ceiling/plain_app.py), as many
+    workers as the server, one small JSON GET per request, wrk at 64 connections. A booking costs more than that
+    GET, so this is the ceiling of requests/s the server's share of the box could reach, measured in the same run."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "plain_app:app", "--app-dir", str(BENCH / "ceiling"), "--workers",
+         str(workers), "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop", "--http", "httptools",
+         "--no-access-log", "--log-level", "warning"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, preexec_fn=_server_preexec)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        # With more than one worker, uvicorn's supervisor answers once its first worker is up: wait for all.
+        while not _answers(f"{url}/plain") or (workers > 1 and len(descendants(proc.pid)) <= workers):
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("the plain FastAPI app did not start")
+            time.sleep(0.2)
+        with bench_lock():
+            busy = busy_pct(1.0)
+            pids = descendants(proc.pid)
+            s0, t0 = sum(map(cpu_ticks, pids)), time.monotonic()
+            wrk, _ = run_wrk(url, conns, duration, {"TB_TOKENS": str(tokens_file), "TB_MODE": "plain"}, 30)
+            server_cpu = (sum(map(cpu_ticks, pids)) - s0) / _HZ / (time.monotonic() - t0)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    rps = wrk["requests"] / (wrk["duration_us"] / 1e6)
+    log(f"ceiling http plain FastAPI GET, {workers} workers, c={conns}: {rps:.0f} req/s")
+    return {"runs": [{"clients": conns, "tps": round(rps, 1), "server_cpu_pct": round(100 * server_cpu, 1),
+                      "busy_before_pct": round(busy, 1)}],
+            "best_tps": round(rps, 1), "best_clients": conns, "tool": "wrk",
+            "work": f"plain FastAPI GET ({workers} uvicorn workers)", "script": "bench/ceiling/plain_app.py"}
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
 def _ceiling_once(db: BenchDB, exp: str, clients: int, duration: float, p: dict) -> dict:
     dur = max(1, round(duration))
     url = make_url(db.sync_url)
@@ -1279,7 +1322,8 @@ def render_ceilings(results: list[dict]) -> str:
             for r in c["runs"]:
                 per.setdefault(r["clients"], []).append(r["tps"])
         runs = ", ".join(f"{k}: {statistics.median(v):,.0f}" for k, v in sorted(per.items()))
-        lines.append(f"| {dbn} | {exp} booking | {tool} | {runs} | {statistics.median(c['best_tps'] for c in cs):,.0f} |")
+        work = cs[0].get("work") or f"{exp} booking"
+        lines.append(f"| {dbn} | {work} | {tool} | {runs} | {statistics.median(c['best_tps'] for c in cs):,.0f} |")
     return "\n".join(lines)
 
 
@@ -1390,6 +1434,10 @@ def cmd_run(args) -> int:
             finally:
                 if ceil_db is not None:
                     ceil_db.close()
+            try:
+                result["ceilings"]["http"] = http_ceiling(args.workers, args.ceiling_duration, tokens_file)
+            except Exception as exc:  # as for the database's ceiling: the service figures still count
+                log(f"http ceiling not measured: {exc!r}")
         if args.target:
             url = args.target.rstrip("/")
         else:

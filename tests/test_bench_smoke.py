@@ -44,3 +44,22 @@ def test_bench_quick_sqlite(tmp_path):
     assert picked["invariant"]["ok"], picked["invariant"]
     assert picked["bookings_ok"] > 0 and picked["s5xx"] == 0
     assert "invariants: all ok" in stdout
+
+
+def test_the_http_ceiling_is_measured_on_plain_fastapi(tmp_path):
+    """The ceiling the service's requests/s are read against: a real uvicorn serving bench/ceiling/plain_app.py,
+    driven by wrk; it must have answered requests and be stopped afterwards."""
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        import harness
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    tokens = tmp_path / "tokens.txt"
+    tokens.write_text("unused\n")  # the wrk script reads a token file in every mode
+
+    ceiling = harness.http_ceiling(workers=1, duration=1, tokens_file=tokens, conns=8)
+
+    assert ceiling["tool"] == "wrk" and ceiling["runs"][0]["clients"] == 8
+    assert ceiling["best_tps"] > 50 and ceiling["runs"][0]["server_cpu_pct"] > 0
+    assert not [line for line in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout.splitlines()
+                if "plain_app:app" in line]

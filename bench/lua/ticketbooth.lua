@@ -1,7 +1,8 @@
 -- wrk script for the Ticketbooth benchmark (bench/run). All parameters come from environment variables,
 -- because wrk hands its `-- args` only to the per-thread states, not to the main state that runs done().
 --
---   TB_MODE      ga | seated | seated-map | seated-pick | sellout | events | avail | mix
+--   TB_MODE      ga | seated | seated-map | seated-pick | sellout | events | avail | mix | plain (the HTTP ceiling:
+--                GET /plain of bench/ceiling/plain_app.py)
 --   TB_TOKENS    file with one bearer token per line (distinct users)
 --   TB_OUT       JSON file written by done()
 --   TB_GA_DATE, TB_GA_TIER        the GA show and its hot tier
@@ -85,6 +86,7 @@ function init(args)
   ga_detail_req = wrk.format("GET", "/api/event-dates/" .. ga_date, browse_headers)
   ga_avail_req = wrk.format("GET", "/api/event-dates/" .. ga_date .. "/availability", browse_headers)
   health_req = wrk.format("GET", "/health")
+  plain_req = wrk.format("GET", "/plain")
 end
 
 local function headers()
@@ -205,6 +207,8 @@ function request()
     return events_req
   elseif mode == "avail" then
     return avail_req
+  elseif mode == "plain" then
+    return plain_req
   elseif mode == "mix" then
     local r = math.random()
     if r < book_fraction then return ga_booking() end
