@@ -1238,7 +1238,8 @@ def aggregate(records: list[dict]) -> list[dict]:
         for field in ("rps", "bookings_per_s", "tickets_per_s", "p50_ms", "p95_ms", "p99_ms", "max_ms", "s2xx",
                       "s409", "s4xx", "s5xx", "socket_errors", "timeouts", "wrk_cpu_pct", "server_cpu_pct",
                       "db_cpu_pct", "machine_busy_pct", "busy_before_pct", "conflict_rate", "time_to_sell_out_s",
-                      "sold", "p50_vs_0_sold", "p50_vs_0_sold_before", "p50_vs_0_sold_after", "in_flight", "ratio", "attempts_answered", "drain_s", "rush_s",
+                      "sold", "p50_vs_0_sold", "p50_vs_0_sold_before", "p50_vs_0_sold_after", "in_flight", "ratio",
+                      "http_ratio", "attempts_answered", "drain_s", "rush_s",
                       "seats_sold", "seats", "stream_changes", "stream_lag_p50_ms", "stream_lag_max_ms",
                       "harness_cpu_pct"):
             agg[field] = _med(r.get(field) for r in rs)
@@ -1308,6 +1309,9 @@ def render_table(aggs: list[dict]) -> str:
                          f"against each)")
         elif a.get("p50_vs_0_sold") is not None:  # results from before the run after was added
             notes.append(f"p50 / p50 at 0 sold = {a['p50_vs_0_sold']:.2f}")
+        if a.get("http_ratio") is not None:
+            what = "ok/s" if a["scenario"].split("@")[0] in BOOKING_SCENARIOS else "req/s"
+            notes.append(f"{what} = {a['http_ratio']:.2f} x the HTTP ceiling")
         if a.get("in_flight"):
             notes.append(f"{a['in_flight']:.0f} in flight at wrk stop")
         if a.get("loads"):
@@ -1348,6 +1352,9 @@ def attach_ratios(records: list[dict], ceilings: dict) -> None:
         if work and work in ceilings:
             r["ceiling_tps"] = ceilings[work]["best_tps"]
             r["ratio"] = round(r["bookings_per_s"] / ceilings[work]["best_tps"], 3)
+        if "http" in ceilings:  # successful bookings/s where the scenario books, else requests/s
+            done = r["bookings_per_s"] if scenario.split("@")[0] in BOOKING_SCENARIOS else r["rps"]
+            r["http_ratio"] = round(done / ceilings["http"]["best_tps"], 3)
 
 
 DOC = REPO / "docs" / "benchmarks.md"
