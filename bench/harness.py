@@ -517,18 +517,9 @@ class Server:
         self.workers = workers
 
     def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.log_path.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as r:
-                    if r.status == 200 and (self.workers == 1 or len(self.pids()) > self.workers):
-                        return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"server not ready after {timeout}s:\n{self.log_path.read_text()[-3000:]}")
+        if not wait_answering(self.process, f"{self.url}/health", self.workers, timeout):
+            why = "exited early" if self.process.poll() is not None else f"not ready after {timeout}s"
+            raise RuntimeError(f"server {why}:\n{self.log_path.read_text()[-3000:]}")
 
     def pids(self) -> list[int]:
         return descendants(self.process.pid) if self.process.poll() is None else []
@@ -539,17 +530,41 @@ class Server:
         return [p for p in pids if p != self.process.pid] if self.workers > 1 else pids
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_group(self.process)
         self._log.close()
+
+
+def wait_answering(process: subprocess.Popen, url: str, workers: int, timeout: float) -> bool:
+    """Until `url` answers 200 and, with several workers, uvicorn's supervisor has forked them all (it answers once
+    its first worker is up); False if the process exits or `timeout` s pass first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        if _answers(url) and (workers == 1 or len(descendants(process.pid)) > workers):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM to the process group a server was started in (start_new_session), SIGKILL after 20 s."""
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 @contextmanager
@@ -671,12 +686,8 @@ def http_ceiling(workers: int, duration: float, tokens_file: Path, conns: int = 
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, preexec_fn=_server_preexec)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        # With more than one worker, uvicorn's supervisor answers once its first worker is up: wait for all.
-        while not _answers(f"{url}/plain") or (workers > 1 and len(descendants(proc.pid)) <= workers):
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("the plain FastAPI app did not start")
-            time.sleep(0.2)
+        if not wait_answering(proc, f"{url}/plain", workers, 30):
+            raise RuntimeError("the plain FastAPI app did not start")
         with bench_lock():
             busy = busy_pct(1.0)
             pids = descendants(proc.pid)
@@ -684,22 +695,13 @@ def http_ceiling(workers: int, duration: float, tokens_file: Path, conns: int = 
             wrk, _ = run_wrk(url, conns, duration, {"TB_TOKENS": str(tokens_file), "TB_MODE": "plain"}, 30)
             server_cpu = (sum(map(cpu_ticks, pids)) - s0) / _HZ / (time.monotonic() - t0)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
+        stop_group(proc)
     rps = wrk["requests"] / (wrk["duration_us"] / 1e6)
     log(f"ceiling http plain FastAPI GET, {workers} workers, c={conns}: {rps:.0f} req/s")
     return {"runs": [{"clients": conns, "tps": round(rps, 1), "server_cpu_pct": round(100 * server_cpu, 1),
                       "busy_before_pct": round(busy, 1)}],
             "best_tps": round(rps, 1), "best_clients": conns, "tool": "wrk",
             "work": f"plain FastAPI GET ({workers} uvicorn workers)", "script": "bench/ceiling/plain_app.py"}
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
 
 
 def _ceiling_once(db: BenchDB, exp: str, clients: int, duration: float, p: dict) -> dict:
@@ -1253,8 +1255,8 @@ def aggregate(records: list[dict]) -> list[dict]:
         agg["ratio"] = _med(r.get("ratio") for r in rs)
         agg["loads"] = sorted({r["load_before"][0] for r in rs if r.get("load_before")})
         out.append(agg)
-    order = {s: i for i, s in enumerate(("ga-hot", "ga-1m@0", "ga-1m@1M", "ga-1m@0-after", "sellout", "seated", "seated-map",
-                                         "seated-pick", "browse-events", "browse-avail", "mix"))}
+    order = {s: i for i, s in enumerate(("ga-hot", "ga-1m@0", "ga-1m@1M", "ga-1m@0-after", "sellout", "seated",
+                                         "seated-map", "seated-pick", "browse-events", "browse-avail", "mix"))}
     dbs = {"postgresql": 0, "mariadb": 1, "sqlite": 2}
     out.sort(key=lambda a: (dbs.get(a["db"], 9), order.get(a["scenario"], 50), a["scenario"], a["conns"]))
     return out
