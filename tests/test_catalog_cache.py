@@ -8,19 +8,23 @@ import asyncio
 import gzip
 import json
 import time
+from contextlib import aclosing
 from datetime import timedelta
+from itertools import groupby
 
 import httpx
 import pytest
 import sqlalchemy as sa
 from pydantic import TypeAdapter
 
+from ticketbooth.catalog import repository as catalog_repository
 from ticketbooth.catalog import service
 from ticketbooth.catalog.cache import RenderCache, Rendered, build
 from ticketbooth.catalog.schemas import EventOut, GaAvailability, SeatedAvailability
 from ticketbooth.config import Settings
 from ticketbooth.db import tables as t
 from ticketbooth.db.database import Database
+from ticketbooth.holds.repository import expired_held_quantities
 from ticketbooth.kit import utcnow
 from ticketbooth.live.repository import forget_old_changes
 from tests.support.factories import expire_holds
@@ -63,13 +67,37 @@ def _remaining(api, show_id) -> dict[int, int]:
 
 
 def _expected_availability(database, show_id) -> dict:
-    """What the uncached renderer (dicts through the response model) answers."""
+    """The availability as its response model renders it, from the rows read plainly: the oracle the server's
+    hand-built JSON is compared with."""
 
     async def work(db):
-        raw = await service.get_availability(db, show_id)
+        async with db.read() as conn:
+            mode = (await catalog_repository.get_event_date(conn, show_id)).seating_mode
+            if mode == "GA":
+                expired = await expired_held_quantities(conn, event_date_id=show_id, now=utcnow())
+                raw = {"seating_mode": "GA", "tiers": [
+                    {"id": tier.id, "name": tier.name, "price": tier.price_cents,
+                     "remaining": tier.remaining_tickets + expired.get(tier.id, 0)}
+                    for tier in await catalog_repository.ga_tiers(conn, show_id)]}
+            else:
+                async with aclosing(catalog_repository.whole_seat_map(conn, show_id)) as parts:
+                    raw = {"seating_mode": "SEATED", "sections": _sections(
+                        [seat async for rows in parts for seat in rows], utcnow())}
         return AVAILABILITY.dump_python(AVAILABILITY.validate_python(raw), mode="json", by_alias=True)
 
     return _in_process(database, work)
+
+
+def _sections(seats, now) -> list[dict]:
+    def seat_out(s) -> dict:
+        status = service.seat_status(s.ticket_id, s.order_id, s.hold_expires_at, now)
+        return {"seat_id": s.id, "label": service.seat_label(s.section, s.row, s.number), "number": s.number,
+                "ticket_type": s.ticket_type, "ticket_type_id": s.ticket_type_id, "price": s.price_cents,
+                "available": status == "available", "status": status, "accessible": s.is_accessible}
+
+    return [{"section": section, "rows": [{"row": row, "seats": [seat_out(s) for s in row_seats]}
+                                          for row, row_seats in groupby(section_seats, key=lambda s: s.row)]}
+            for section, section_seats in groupby(seats, key=lambda s: s.section)]
 
 
 def test_every_sale_hold_and_release_shows_in_the_very_next_seated_availability(api, factory):

@@ -3,7 +3,6 @@
 import time
 from contextlib import aclosing
 from datetime import datetime, timedelta
-from itertools import groupby
 
 import orjson
 from pydantic import TypeAdapter
@@ -65,48 +64,26 @@ async def get_event_date(db: Database, event_date_id: int, *, max_tickets_per_or
     }
 
 
-async def get_availability(db: Database, event_date_id: int) -> dict:
-    async with db.read() as conn:
-        row = await repository.get_event_date(conn, event_date_id)
-        if row is None:
-            raise NotFound(f"Event date {event_date_id} does not exist.")
-        now = utcnow()
-        if row.seating_mode == "GA":
-            tiers = await repository.ga_tiers(conn, event_date_id)
-            # Quantities of expired holds go back to remaining on the next demand; they are available now.
-            expired = await expired_held_quantities(conn, event_date_id=event_date_id, now=now)
-            return {
-                "seating_mode": "GA",
-                "tiers": [
-                    {"id": t.id, "name": t.name, "price": t.price_cents,
-                     "remaining": t.remaining_tickets + expired.get(t.id, 0)}
-                    for t in tiers
-                ],
-            }
-        async with aclosing(repository.whole_seat_map(conn, event_date_id)) as parts:
-            seats = [seat async for rows in parts for seat in rows]
-
-    sections = []
-    for section, section_seats in groupby(seats, key=lambda s: s.section):
-        rows = [
-            {"row": row_name, "seats": [_seat_out(s, now) for s in row_seats]}
-            for row_name, row_seats in groupby(section_seats, key=lambda s: s.row)
-        ]
-        sections.append({"section": section, "rows": rows})
-    return {"seating_mode": "SEATED", "sections": sections}
-
-
 async def current_state(db: Database, event_date_id: int, seat_ids: list[int]) -> dict:
     """What changed seats (SEATED) or all tiers (GA) look like right now."""
     async with db.read() as conn:
         row = await repository.get_event_date(conn, event_date_id)
+        now = utcnow()
         if row.seating_mode == "SEATED":
-            now = utcnow()
             seats = await repository.seat_map(conn, event_date_id, only=seat_ids)
             states = [(s.id, seat_status(s.ticket_id, s.order_id, s.hold_expires_at, now)) for s in seats]
             return {"seating_mode": "SEATED",
                     "seats": [{"seat_id": i, "status": st, "available": st == "available"} for i, st in states]}
-    return await get_availability(db, event_date_id)
+        return {"seating_mode": "GA", "tiers": await _ga_tiers(conn, event_date_id, now)}
+
+
+async def _ga_tiers(conn, event_date_id: int, now: datetime) -> list[dict]:
+    """The tiers of a GA date with what is left of each (price in cents)."""
+    tiers = await repository.ga_tiers(conn, event_date_id)
+    # Quantities of expired holds go back to remaining on the next demand; they are available now.
+    expired = await expired_held_quantities(conn, event_date_id=event_date_id, now=now)
+    return [{"id": t.id, "name": t.name, "price": t.price_cents,
+             "remaining": t.remaining_tickets + expired.get(t.id, 0)} for t in tiers]
 
 
 def seat_status(ticket_id: int | None, order_id: int | None, hold_expires_at, now) -> str:
@@ -115,21 +92,6 @@ def seat_status(ticket_id: int | None, order_id: int | None, hold_expires_at, no
     if order_id is not None:
         return "sold"
     return "held" if hold_expires_at is not None and hold_expires_at > now else "available"
-
-
-def _seat_out(s, now) -> dict:
-    status = seat_status(s.ticket_id, s.order_id, s.hold_expires_at, now)
-    return {
-        "seat_id": s.id,
-        "label": seat_label(s.section, s.row, s.number),
-        "number": s.number,
-        "ticket_type": s.ticket_type,
-        "ticket_type_id": s.ticket_type_id,
-        "price": s.price_cents,
-        "available": status == "available",
-        "status": status,
-        "accessible": s.is_accessible,
-    }
 
 
 # ---- Cached, pre-serialized bodies of the HTTP routes (see catalog/cache.py) ----------------------------------
@@ -197,16 +159,8 @@ async def _availability_json(conn, event_date_id: int) -> bytes:
         raise NotFound(f"Event date {event_date_id} does not exist.")
     now = utcnow()
     if row.seating_mode == "GA":
-        tiers = await repository.ga_tiers(conn, event_date_id)
-        expired = await expired_held_quantities(conn, event_date_id=event_date_id, now=now)
-        return orjson.dumps({
-            "seatingMode": "GA",
-            "tiers": [
-                {"id": t.id, "name": t.name, "price": _money(t.price_cents),
-                 "remaining": t.remaining_tickets + expired.get(t.id, 0)}
-                for t in tiers
-            ],
-        })
+        tiers = await _ga_tiers(conn, event_date_id, now)
+        return orjson.dumps({"seatingMode": "GA", "tiers": [{**t, "price": _money(t["price"])} for t in tiers]})
     # Positional unpacking: attribute access on 60,000 rows alone costs more than the whole JSON encoding.
     # Each row of seats is encoded as soon as it is complete, so only one row's dicts exist at a time, and the seats
     # are fetched a part at a time (the same bytes as encoding the whole map at once): for 60,000 seats the render's
