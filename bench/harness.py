@@ -309,6 +309,27 @@ def seed_catalog(db: BenchDB, events: int) -> None:
                 for tid, cap, price in ((VIP, 200, 20_000), (FRONT_ROW, 800, 9_000), (GA, 4000, 5_000))])
 
 
+def drop_booking_foreign_keys(db: BenchDB) -> int:
+    """--without-foreign-keys: drop every foreign key of `ticket` and `"order"`, the rows a booking inserts (PostgreSQL
+    checks each key of each inserted row with a query of its own), so that a run measures what those checks cost.
+    Only ever in a bench database; how many were dropped."""
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if db.backend == "postgresql":
+            keys = conn.exec_driver_sql(
+                "SELECT conrelid::regclass::text, conname FROM pg_constraint"
+                " WHERE contype = 'f' AND conrelid IN ('ticket'::regclass, '\"order\"'::regclass)").all()
+            drop = "ALTER TABLE {} DROP CONSTRAINT {}"
+        else:
+            keys = conn.exec_driver_sql(
+                "SELECT TABLE_NAME, CONSTRAINT_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS"
+                " WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME IN ('ticket', 'order')").all()
+            drop = "ALTER TABLE {} DROP FOREIGN KEY {}"
+        quote = db.engine.dialect.identifier_preparer.quote
+        for table, name in keys:
+            conn.exec_driver_sql(drop.format(table if table.startswith('"') else quote(table), quote(name)))
+    return len(keys)
+
+
 def presell(db: BenchDB, show: dict, tickets: int, umin: int, umax: int) -> float:
     """Bulk-sell `tickets` GA tickets (orders of 4) directly in the database, decrementing the inventory."""
     t0 = time.monotonic()
@@ -1229,14 +1250,17 @@ def _normalize(r: dict) -> dict:
 
 
 def aggregate(records: list[dict]) -> list[dict]:
-    """Median of every numeric field per (db, scenario, conns, workers), with the number of runs."""
+    """Median of every numeric field per (db, scenario, conns, workers, foreign keys dropped), with the number of
+    runs."""
     records = [_normalize(r) for r in records]
     groups: dict[tuple, list[dict]] = {}
     for r in records:
-        groups.setdefault((r["db"], r["scenario"], r["conns"], r["workers"]), []).append(r)
+        key = (r["db"], r["scenario"], r["conns"], r["workers"], r.get("without_foreign_keys", False))
+        groups.setdefault(key, []).append(r)
     out = []
     for key, rs in groups.items():
-        agg = {"db": key[0], "scenario": key[1], "conns": key[2], "workers": key[3], "n": len(rs)}
+        agg = {"db": key[0], "scenario": key[1], "conns": key[2], "workers": key[3], "without_foreign_keys": key[4],
+               "n": len(rs)}
         for field in ("rps", "bookings_per_s", "tickets_per_s", "p50_ms", "p95_ms", "p99_ms", "max_ms", "s2xx",
                       "s409", "s4xx", "s5xx", "socket_errors", "timeouts", "wrk_cpu_pct", "server_cpu_pct",
                       "db_cpu_pct", "machine_busy_pct", "busy_before_pct", "conflict_rate", "time_to_sell_out_s",
@@ -1285,7 +1309,7 @@ def render_table(aggs: list[dict]) -> str:
             "| invariants | notes |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for a in aggs:
-        notes = []
+        notes = ["**without the foreign keys of ticket and order** (not a baseline)"] if a["without_foreign_keys"] else []
         if a.get("conflict_rate") is not None:
             notes.append(f"conflict rate {a['conflict_rate']:.1%}")
         if a.get("tickets_per_s") and a["scenario"] in SEATED_SCENARIOS:
@@ -1443,6 +1467,9 @@ def cmd_run(args) -> int:
         tokens_file.write_text("\n".join(tokens) + "\n")
         cleanup.append(lambda: tokens_file.unlink(missing_ok=True))
         seed_catalog(db, args.catalog_events)
+        if args.without_foreign_keys:
+            result["foreign_keys_dropped"] = drop_booking_foreign_keys(db)
+            log(f"dropped the {result['foreign_keys_dropped']} foreign keys of ticket and order: not a baseline run")
         if not args.no_ceiling:
             try:
                 ceil_db = create_db(backend, f"tb_bench_{tag}_ceil", server_url=args.database_url)
@@ -1491,6 +1518,9 @@ def cmd_run(args) -> int:
                         run.browse(conns, rep, avail=conns == conns_list[0])
                     elif scenario == "mix":
                         run.mix(conns, rep)
+        if args.without_foreign_keys:
+            for record in run.records:
+                record["without_foreign_keys"] = True
         result["records"] = run.records
         attach_ratios(run.records, result.get("ceilings") or {})
     finally:
@@ -1567,6 +1597,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--profile", action="store_true",
                    help="py-spy record every server worker during the timed runs (collapsed stacks in bench/results/)")
     p.add_argument("--no-ceiling", action="store_true", help="skip the database ceiling measurement")
+    p.add_argument("--without-foreign-keys", action="store_true",
+                   help="drop the foreign keys of ticket and order in the bench database before the load, to measure "
+                        "what their checks cost (PostgreSQL, MariaDB; never a baseline: every row says so)")
     p.add_argument("--ceiling-clients", default="8,64", help="client counts for pgbench/sysbench (default 8,64)")
     p.add_argument("--ceiling-duration", type=float, default=10, help="seconds per ceiling run (default 10)")
     p.add_argument("--ceiling-seats", type=int, default=1_000_000, help="seat pool of the seated ceiling")
@@ -1575,6 +1608,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.target and not args.database_url:
         p.error("--target needs --database-url (the harness seeds shows and checks invariants in the database)")
+    if args.without_foreign_keys and (backend_of(args.database_url) if args.database_url else args.db) == "sqlite":
+        p.error("--without-foreign-keys: PostgreSQL and MariaDB only (SQLite cannot drop a constraint of a table)")
     return cmd_run(args)
 
 

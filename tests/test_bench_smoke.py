@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -49,11 +50,7 @@ def test_bench_quick_sqlite(tmp_path):
 def test_the_http_ceiling_is_measured_on_plain_fastapi(tmp_path):
     """The ceiling the service's requests/s are read against: a real uvicorn serving bench/ceiling/plain_app.py,
     driven by wrk; it must have answered requests and be stopped afterwards."""
-    sys.path.insert(0, str(REPO / "bench"))
-    try:
-        import harness
-    finally:
-        sys.path.remove(str(REPO / "bench"))
+    harness = _harness()
     tokens = tmp_path / "tokens.txt"
     tokens.write_text("unused\n")  # the wrk script reads a token file in every mode
 
@@ -63,3 +60,42 @@ def test_the_http_ceiling_is_measured_on_plain_fastapi(tmp_path):
     assert ceiling["best_tps"] > 50 and ceiling["runs"][0]["server_cpu_pct"] > 0
     assert not [line for line in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout.splitlines()
                 if "plain_app:app" in line]
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "mariadb"])
+def test_without_foreign_keys_drops_only_those_of_the_booked_rows(backend):
+    """--without-foreign-keys (what the checks cost): every foreign key of ticket and order goes, no other."""
+    harness = _harness()
+    db = harness.create_db(backend, f"tb_bench_fk_test_{os.getpid()}")
+    try:
+        before = _foreign_keys(db)
+        assert {table for table, _ in before} >= {"ticket", "order", "event_date", "event_date_has_seat"}
+
+        dropped = harness.drop_booking_foreign_keys(db)
+
+        after = _foreign_keys(db)
+        assert dropped == sum(table in ("ticket", "order") for table, _ in before) >= 8
+        assert after == {key for key in before if key[0] not in ("ticket", "order")}
+    finally:
+        db.close()
+
+
+def test_without_foreign_keys_is_refused_on_sqlite(capsys):
+    harness = _harness()
+    with pytest.raises(SystemExit):
+        harness.main(["--db", "sqlite", "--without-foreign-keys"])
+    assert "PostgreSQL and MariaDB only" in capsys.readouterr().err
+
+
+def _harness():
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        import harness
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    return harness
+
+
+def _foreign_keys(db) -> set[tuple[str, str]]:
+    inspector = sa.inspect(db.engine)
+    return {(table, key["name"]) for table in inspector.get_table_names() for key in inspector.get_foreign_keys(table)}
