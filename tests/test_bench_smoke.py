@@ -80,11 +80,15 @@ def test_without_foreign_keys_drops_only_those_of_the_booked_rows(backend):
         db.close()
 
 
-def test_without_foreign_keys_is_refused_on_sqlite(capsys):
+def test_without_foreign_keys_is_refused_on_sqlite_and_on_a_database_given_by_url(capsys):
     harness = _harness()
     with pytest.raises(SystemExit):
         harness.main(["--db", "sqlite", "--without-foreign-keys"])
     assert "PostgreSQL and MariaDB only" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        harness.main(["--without-foreign-keys", "--target", "http://127.0.0.1:9", "--database-url",
+                      "postgresql+asyncpg://postgres@127.0.0.1/someones_database"])
+    assert "never with --database-url" in capsys.readouterr().err
 
 
 def _harness():
