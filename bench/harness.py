@@ -316,8 +316,8 @@ def drop_booking_foreign_keys(db: BenchDB) -> int:
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         if db.backend == "postgresql":
             keys = conn.exec_driver_sql(
-                "SELECT conrelid::regclass::text, conname FROM pg_constraint"
-                " WHERE contype = 'f' AND conrelid IN ('ticket'::regclass, '\"order\"'::regclass)").all()
+                "SELECT c.relname, k.conname FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid"
+                " WHERE k.contype = 'f' AND c.relname IN ('ticket', 'order')").all()
             drop = "ALTER TABLE {} DROP CONSTRAINT {}"
         else:
             keys = conn.exec_driver_sql(
@@ -326,7 +326,7 @@ def drop_booking_foreign_keys(db: BenchDB) -> int:
             drop = "ALTER TABLE {} DROP FOREIGN KEY {}"
         quote = db.engine.dialect.identifier_preparer.quote
         for table, name in keys:
-            conn.exec_driver_sql(drop.format(table if table.startswith('"') else quote(table), quote(name)))
+            conn.exec_driver_sql(drop.format(quote(table), quote(name)))
     return len(keys)
 
 
