@@ -55,6 +55,8 @@ event_date = sa.Table(
         sa.Enum(*SEATING_MODES, name="seating_mode", native_enum=False, create_constraint=True, length=6),
         nullable=False,
     ),
+    # What ticket's key on (event_date_id, event_id) points at: a ticket's event is its date's event.
+    sa.Index("ix_event_date_id_event_id", "id", "event_id", unique=True),
 )
 
 seat = sa.Table(
@@ -133,6 +135,8 @@ order = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.UniqueConstraint("user_id", "idempotency_key"),
     sa.Index("ix_order_user_id_created_at", "user_id", "created_at"),
+    # What ticket's key on (order_id, user_id) points at: a ticket's user is its order's user.
+    sa.Index("ix_order_id_user_id", "id", "user_id", unique=True),
 )
 
 ticket = sa.Table(
@@ -141,18 +145,30 @@ ticket = sa.Table(
     sa.Column("id", BigId, primary_key=True),
     # NULL while the seat is only held: a held seat is a ticket row of a hold, so the one unique
     # constraint below decides between holds and sales alike.
-    sa.Column("order_id", BigId, sa.ForeignKey("order.id"), nullable=True, index=True),
-    sa.Column("hold_id", BigId, sa.ForeignKey("hold.id"), nullable=True, index=True),
-    sa.Column("user_id", sa.Integer, sa.ForeignKey("user.id"), nullable=False),
-    sa.Column("event_id", sa.Integer, sa.ForeignKey("event.id"), nullable=False),
-    sa.Column("event_date_id", sa.Integer, sa.ForeignKey("event_date.id"), nullable=False),
+    sa.Column("order_id", BigId, nullable=True),
+    sa.Column("hold_id", BigId, nullable=True),
+    sa.Column("user_id", sa.Integer, nullable=False),
+    sa.Column("event_id", sa.Integer, nullable=False),
+    sa.Column("event_date_id", sa.Integer, nullable=False),
     sa.Column("ticket_type_id", sa.Integer, sa.ForeignKey("ticket_type.id"), nullable=False),
-    sa.Column("seat_id", sa.Integer, sa.ForeignKey("seat.id"), nullable=True),
+    sa.Column("seat_id", sa.Integer, nullable=True),
     sa.Column("price_cents", sa.Integer, nullable=False),
     sa.Column("to_name", sa.String(200), nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
     # The seat guarantee: GA tickets have seat_id NULL, and NULLs never collide.
     sa.UniqueConstraint("event_date_id", "seat_id", name="uniq_ticket_eventdate_seat"),
+    # The copied columns (user, event, seat) are checked by the keys of their sources, one check where two were
+    # (each check is a lookup in the parent for every ticket written: migration 0006). A key with a NULL
+    # column is not checked, so a ticket must belong to an order or a hold for its user to be checked.
+    sa.ForeignKeyConstraint(["order_id", "user_id"], ["order.id", "order.user_id"]),
+    sa.ForeignKeyConstraint(["hold_id", "user_id"], ["hold.id", "hold.user_id"]),
+    sa.ForeignKeyConstraint(["event_date_id", "event_id"], ["event_date.id", "event_date.event_id"]),
+    sa.ForeignKeyConstraint(
+        ["event_date_id", "seat_id"], ["event_date_has_seat.event_date_id", "event_date_has_seat.seat_id"]
+    ),
+    sa.CheckConstraint("order_id IS NOT NULL OR hold_id IS NOT NULL", name="sold_or_held"),
+    sa.Index("ix_ticket_order_id_user_id", "order_id", "user_id"),
+    sa.Index("ix_ticket_hold_id_user_id", "hold_id", "user_id"),
 )
 
 HOLD_STATUSES = ("active", "released", "expired", "converted")
@@ -179,6 +195,8 @@ hold = sa.Table(
     sa.Column("order_id", BigId, sa.ForeignKey("order.id"), nullable=True),
     sa.UniqueConstraint("user_id", "active_event_date_id"),
     sa.Index("ix_hold_event_date_id_status_expires_at", "event_date_id", "status", "expires_at"),
+    # What ticket's key on (hold_id, user_id) points at: a held seat's user is its hold's user.
+    sa.Index("ix_hold_id_user_id", "id", "user_id", unique=True),
 )
 
 hold_tier = sa.Table(
