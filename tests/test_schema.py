@@ -1,18 +1,66 @@
 """The Alembic history builds exactly the schema the code declares, on every dialect."""
 
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from ticketbooth.db import tables as t
+from ticketbooth.db.migrate import alembic_config, upgrade
 from ticketbooth.db.tables import metadata
 from ticketbooth.kit import utcnow
+from tests.support.databases import create_database
+from tests.support.factories import Factory
 
 
 def test_migrations_match_the_declared_schema(database):
+    assert _schema_differences(database) == []
+
+
+def test_the_composite_keys_migration_keeps_the_tickets_of_a_populated_database(database, tmp_path):
+    """Migration 0006 re-keys ticket (on SQLite by copying the table): tickets sold and held before it survive it,
+    and its downgrade."""
+    older = create_database(database.backend, tmp_path, revision="0005")
+    try:
+        factory = Factory(older)
+        buyer, show = factory.user(), factory.seated_show(rows=1, per_row=3)
+        now = utcnow()
+        with older.engine.begin() as conn:
+            order_id = conn.execute(sa.insert(t.order).values(
+                user_id=buyer.id, event_date_id=show.id, customer_name="Buyer", total_tickets=2, amount_cents=20000,
+                payment_source="card", created_at=now)).inserted_primary_key[0]
+            hold_id = conn.execute(sa.insert(t.hold).values(
+                user_id=buyer.id, event_date_id=show.id, status="active", active_event_date_id=show.id,
+                customer_name="Buyer", payment_source="card", amount_cents=10000, created_at=now,
+                expires_at=now)).inserted_primary_key[0]
+            conn.execute(sa.insert(t.ticket), [
+                {"order_id": order, "hold_id": hold, "user_id": buyer.id, "event_id": show.event_id,
+                 "event_date_id": show.id, "ticket_type_id": 1, "seat_id": seat_id, "price_cents": 10000,
+                 "to_name": "Buyer", "created_at": now}
+                for order, hold, seat_id in [(order_id, None, show.seat_ids[0]), (order_id, None, show.seat_ids[1]),
+                                             (None, hold_id, show.seat_ids[2])]
+            ])
+        tickets = _tickets(older)
+        assert len(tickets) == 3
+
+        upgrade(older.async_url)
+        assert _tickets(older) == tickets
+        assert _schema_differences(older) == []
+
+        command.downgrade(alembic_config(older.async_url), "0005")
+        assert _tickets(older) == tickets
+    finally:
+        older.close()
+
+
+def _schema_differences(database) -> list:
     with database.engine.connect() as conn:
-        differences = compare_metadata(MigrationContext.configure(conn), metadata)
-    assert differences == []
+        return compare_metadata(MigrationContext.configure(conn), metadata)
+
+
+def _tickets(database) -> list[tuple]:
+    with database.engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(sa.select(t.ticket).order_by(t.ticket.c.id))]
 
 
 def test_reference_data_has_the_spec_ticket_type_ids(database):

@@ -36,7 +36,7 @@ class TestDatabase:
             self._drop()
 
 
-def create_database(backend: str, tmp_dir: Path) -> TestDatabase:
+def create_database(backend: str, tmp_dir: Path, revision: str = "head") -> TestDatabase:
     name = f"tb_test_{secrets.token_hex(4)}"
     if backend == "sqlite":
         path = tmp_dir / f"{name}.db"
@@ -50,7 +50,7 @@ def create_database(backend: str, tmp_dir: Path) -> TestDatabase:
                               drop=f"DROP DATABASE IF EXISTS `{name}`")
     else:
         raise ValueError(backend)
-    upgrade(db.async_url)
+    upgrade(db.async_url, revision)
     return db
 
 
