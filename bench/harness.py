@@ -663,6 +663,10 @@ def run_ceilings(db: BenchDB, scenarios: set[str], duration: float, clients: lis
             event_id=event_id, id_venue=venue_id, total_tickets=pool_seats,
             event_date=(utcnow() + timedelta(days=30)).replace(microsecond=0), seating_mode="SEATED")
         ).inserted_primary_key[0]
+        # On sale for the date, as the service's seats are: ticket's key on (event_date_id, seat_id) checks it.
+        conn.execute(sa.text(
+            f"INSERT INTO event_date_has_seat (event_date_id, seat_id, ticket_type_id, price_cents) "
+            f"SELECT {sd}, id, {GA}, {GA_PRICE} FROM seat WHERE venue_id = {venue_id}"))
     params = {"ga": ga["date_id"], "ev": ga["event_id"], "tier": GA, "price": GA_PRICE, "sd": sd, "sev": event_id,
               "smin": smin, "smax": smax, "umin": umin, "umax": umax}
     if db.backend == "mariadb":

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from ticketbooth.db import tables as t
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -78,6 +80,25 @@ def test_without_foreign_keys_drops_only_those_of_the_booked_rows(backend):
         assert after == {key for key in before if key[0] not in ("ticket", "order")}
     finally:
         db.close()
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "mariadb", "sqlite"])
+def test_the_database_ceilings_book_rows_the_schema_accepts(backend):
+    """pgbench / sysbench + procedures / sqlite3 each book GA and seated orders in a ceiling database with every key
+    and constraint on: a ceiling writing rows the service could not write would measure other work."""
+    harness = _harness()
+    db = harness.create_db(backend, f"tb_bench_ceil_test_{os.getpid()}")
+    try:
+        ceilings = harness.run_ceilings(db, {"ga-hot", "seated-pick"}, 1, [2], True, 2_000)
+        with db.engine.connect() as conn:
+            tickets = dict(conn.execute(
+                sa.select(t.event_date.c.seating_mode, sa.func.count()).select_from(t.ticket)
+                .join(t.event_date, t.event_date.c.id == t.ticket.c.event_date_id)
+                .group_by(t.event_date.c.seating_mode)).all())
+    finally:
+        db.close()
+    assert {exp: ceiling["best_tps"] > 0 for exp, ceiling in ceilings.items()} == {"ga": True, "seated": True}
+    assert tickets["GA"] > 0 and tickets["SEATED"] > 0
 
 
 def test_without_foreign_keys_is_refused_on_sqlite_and_on_a_database_given_by_url(capsys):

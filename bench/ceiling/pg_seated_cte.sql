@@ -3,7 +3,7 @@
 -- Seats are drawn uniformly from a large pool (smin..smax, real seat rows) so that almost all succeed: this is the
 -- database's capacity for successful seat bookings. ON CONFLICT DO NOTHING keeps the rare collision from aborting
 -- the pgbench client (the service instead rolls the whole order back).
--- Variables (pgbench -D): sd (event_date id), ev, tier, price, smin, smax, umin, umax.
+-- Variables (pgbench -D): sd (event_date id), sev (its event id), tier, price, smin, smax, umin, umax.
 \set n random(1, 4)
 \set s random(:smin, :smax - 3)
 \set u random(:umin, :umax)
@@ -13,6 +13,6 @@ WITH o AS (
  RETURNING id, created_at
 )
 INSERT INTO ticket (order_id, user_id, event_id, event_date_id, ticket_type_id, seat_id, price_cents, to_name, created_at)
-SELECT o.id, :u, :ev, :sd, :tier, s, :price, 'Bench Buyer', o.created_at
+SELECT o.id, :u, :sev, :sd, :tier, s, :price, 'Bench Buyer', o.created_at
   FROM o, generate_series(:s, :s + :n - 1) AS s
 ON CONFLICT (event_date_id, seat_id) DO NOTHING;
