@@ -1,6 +1,7 @@
 """Request ids, JSON access logs and Prometheus metrics through real servers (one process and --workers 2)."""
 
 import json
+import logging
 import re
 import time
 from collections.abc import Iterator
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from ticketbooth.observability import JsonFormatter
 from tests.support.factories import Factory
 from tests.support.procs import running, serving, sqlite_db  # noqa: F401 (a fixture)
 
@@ -71,6 +73,22 @@ def test_access_log_lines_are_json_with_route_status_and_request_id(server, clie
     assert (line["method"], line["path"], line["route"], line["status"]) == (
         "GET", "/api/event-dates/999999", "/api/event-dates/{event_date_id}", 404)
     assert line["duration_ms"] >= 0 and line["level"] == "INFO" and line["time"].endswith("Z")
+
+
+def test_json_lines_carry_the_utc_time_to_the_millisecond_and_the_extras():
+    formatter = JsonFormatter()
+
+    def line(created: float, **extra) -> dict:
+        record = logging.makeLogRecord({"name": "ticketbooth.access", "levelno": logging.INFO, "levelname": "INFO",
+                                        "msg": "GET %s", "args": ("/x",), "created": created, **extra})
+        return json.loads(formatter.format(record))
+
+    first = line(1_796_688_000.25, status=201, request_id="r-1", _private="not logged")
+    assert first == {"time": "2026-12-08T00:00:00.250Z", "level": "INFO", "logger": "ticketbooth.access",
+                     "message": "GET /x", "request_id": "r-1", "status": 201}
+    # the next second, and back again: the time is never the one of another second
+    assert line(1_796_688_001.999)["time"] == "2026-12-08T00:00:01.999Z"
+    assert line(1_796_688_000.0)["time"] == "2026-12-08T00:00:00.000Z"
 
 
 def test_metrics_count_requests_by_route_bookings_and_conflicts(client, sqlite_db):  # noqa: F811

@@ -19,7 +19,6 @@ import sys
 import tempfile
 import time
 from contextvars import ContextVar
-from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -112,13 +111,23 @@ def metrics_endpoint() -> Response:
 # --- logging -------------------------------------------------------------------------------------------------
 
 _STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "color_message"}
+_encode_json = json.JSONEncoder(default=str).encode
 
 
 class JsonFormatter(logging.Formatter):
+    """One JSON object per line. It runs for every request's access line, so its time is formatted once per second
+    of the clock and the encoder is built once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._second: tuple[int, str] = (-1, "")
+
     def format(self, record: logging.LogRecord) -> str:
+        second, micros = divmod(round(record.created * 1_000_000), 1_000_000)
+        if second != self._second[0]:
+            self._second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
         data = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds").replace(
-                "+00:00", "Z"),
+            "time": f"{self._second[1]}.{micros // 1000:03d}Z",
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -126,12 +135,11 @@ class JsonFormatter(logging.Formatter):
         request_id = getattr(record, "request_id", None)
         if request_id:
             data["request_id"] = request_id
-        for key, value in record.__dict__.items():
-            if key not in _STANDARD_ATTRS and key != "request_id" and not key.startswith("_"):
-                data[key] = value
+        data.update({key: value for key, value in record.__dict__.items()
+                     if key not in _STANDARD_ATTRS and key != "request_id" and not key.startswith("_")})
         if record.exc_info:
             data["exception"] = self.formatException(record.exc_info)
-        return json.dumps(data, default=str)
+        return _encode_json(data)
 
 
 class _RequestIdFilter(logging.Filter):
@@ -150,6 +158,11 @@ def configure_logging(settings: Settings) -> None:
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
     handler.addFilter(_RequestIdFilter())
+    # Neither format prints where a line was logged from, nor its thread or process; finding those out costs each
+    # line a walk up the stack, a getpid() system call and two lookups: with one access line per request they
+    # were an eighth of what a line cost (docs/benchmarks.md, fifteenth round).
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     root = logging.getLogger()
     for old in list(root.handlers):
         # ours from an earlier create_app, or a plain console handler (logging.basicConfig); others are kept
